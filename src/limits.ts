@@ -1,0 +1,36 @@
+/**
+ * Every limit Weir enforces, with its default. Limits are explicit and configurable; reaching one
+ * is a typed error, never a crash. Relationships between defaults are asserted at load so a bad
+ * edit fails at once rather than in production.
+ */
+import { assert } from './util/assert.ts'
+
+export const KiB = 1024
+export const MiB = 1024 * KiB
+export const GiB = 1024 * MiB
+
+export const logLimitDefaults = {
+  /** Largest single record (key + value + headers, encoded). Kafka: max.message.bytes. */
+  recordBytesMax: 1 * MiB,
+  /** Largest record batch accepted by one append, encoded (Kafka counts the batch too). */
+  batchBytesMax: 1 * MiB + 64 * KiB,
+  /** A segment rolls before it would grow past this. Kafka: segment.bytes (1 GiB). */
+  segmentBytesMax: 1 * GiB,
+  /** Bytes of log between two sparse index entries. Kafka: index.interval.bytes. */
+  indexIntervalBytes: 4 * KiB,
+  /** Most distinct keys one compaction pass tracks (memory bound of the key map). */
+  compactionKeysMax: 4_000_000,
+  /** Largest read (fetch) one call returns, unless the first batch alone is larger. */
+  readBytesMax: 64 * MiB,
+  /** Most batches a single write to disk coalesces while others wait for the group commit. */
+  groupCommitBatchesMax: 4096,
+} as const
+
+export type LogLimits = { -readonly [K in keyof typeof logLimitDefaults]: number }
+
+assert(logLimitDefaults.recordBytesMax < logLimitDefaults.batchBytesMax,
+  'a batch must be able to hold one largest record plus its overhead')
+assert(logLimitDefaults.batchBytesMax <= logLimitDefaults.segmentBytesMax,
+  'a segment must hold one largest batch')
+assert(logLimitDefaults.segmentBytesMax < 2 ** 31,
+  'segment positions are stored as int32 in the offset index')

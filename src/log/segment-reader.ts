@@ -1,0 +1,87 @@
+/**
+ * Reads whole batches out of one segment, starting at the batch that holds a given offset. The
+ * offset index gives a position at or before it; a short forward walk over batch headers finds
+ * the batch. Every batch returned has passed its CRC check: a corrupt batch is never served, the
+ * read fails with WEIR_ERR_LOG_CORRUPT naming the file and offset instead.
+ */
+import { WeirError } from '../errors.ts'
+import type { LogSegment } from './log-segment.ts'
+import { BATCH_HEADER_BYTES, batchDefect, batchSizeAt } from './record-batch.ts'
+import { readInt64 } from '../util/varint.ts'
+
+export interface SegmentRead {
+  /** Whole batches, back to back, as stored. Empty when nothing at or after the offset. */
+  readonly bytes: Buffer
+  /** Offset after the last batch returned (or the segment's next offset if none). */
+  readonly nextOffset: number
+}
+
+export interface SegmentReadOptions {
+  readonly offset: number
+  /** Stop before exceeding this many bytes, except that the first batch is always whole. */
+  readonly maxBytes: number
+  /** Only batches whose base offset is below this are returned (high watermark). */
+  readonly maxOffset: number
+  readonly indexIntervalBytes: number
+}
+
+function corrupt(segment: LogSegment, offset: number, defect: string): WeirError {
+  return new WeirError('WEIR_ERR_LOG_CORRUPT',
+    `Segment ${segment.path} holds a corrupt batch at or after offset ${offset} (${defect}); `
+    + 'it is not served. Restore this partition from a replica or a backup.')
+}
+
+export async function readSegment(segment: LogSegment, options: SegmentReadOptions):
+Promise<SegmentRead> {
+  const { offset, maxBytes, maxOffset } = options
+  const limit = segment.sizeBytes
+  let position = segment.offsetIndex.floor(offset).position
+  let chunkBytes = options.indexIntervalBytes + maxBytes + BATCH_HEADER_BYTES
+  while (position < limit) {
+    const wanted = Math.min(chunkBytes, limit - position)
+    const chunk = await segment.readBytes(position, wanted)
+    if (chunk.length < wanted) throw corrupt(segment, offset, 'file shorter than its contents')
+    let at = 0
+    let start = -1
+    let end = 0
+    let nextOffset = segment.nextOffset
+    while (chunk.length - at >= BATCH_HEADER_BYTES) {
+      const size = batchSizeAt(chunk, at)
+      const baseOffset = readInt64(chunk, at)
+      if (size < BATCH_HEADER_BYTES) throw corrupt(segment, baseOffset, `bad length ${size}`)
+      const lastOffset = baseOffset + chunk.readInt32BE(at + 23)
+      if (start < 0 && lastOffset < offset) {
+        at += size
+        continue
+      }
+      if (baseOffset >= maxOffset) {
+        nextOffset = baseOffset
+        break
+      }
+      const fits = at + size <= chunk.length
+      if (start >= 0 && (!fits || at + size - start > maxBytes)) {
+        nextOffset = baseOffset
+        break
+      }
+      if (!fits) break
+      const defect = batchDefect(chunk, at)
+      if (defect !== undefined) throw corrupt(segment, baseOffset, defect)
+      if (start < 0) start = at
+      end = at + size
+      nextOffset = lastOffset + 1
+      at += size
+    }
+    if (start >= 0) return { bytes: chunk.subarray(start, end), nextOffset }
+    if (at === 0) {
+      if (chunk.length < BATCH_HEADER_BYTES) break
+      // The batch at `position` is the one wanted and larger than the chunk: read it whole.
+      chunkBytes = batchSizeAt(chunk, 0)
+      if (readInt64(chunk, 0) >= maxOffset) break
+      continue
+    }
+    position += at
+    if (at < chunk.length && chunk.length - at >= BATCH_HEADER_BYTES) continue
+    if (position >= limit || chunk.length < chunkBytes) break
+  }
+  return { bytes: Buffer.alloc(0), nextOffset: Math.min(segment.nextOffset, maxOffset) }
+}
