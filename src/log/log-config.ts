@@ -37,6 +37,10 @@ export interface LogConfig {
   readonly compactionKeysMax: number
   readonly readBytesMax: number
   readonly groupCommitBatchesMax: number
+  /** How often retention runs in the background (Kafka: log.retention.check.interval.ms). */
+  readonly retentionCheckIntervalMs: number
+  /** How often compaction runs in the background for compacted logs (log.cleaner.backoff.ms). */
+  readonly compactionIntervalMs: number
   /** How often the recovery point (everything below is synced) is checkpointed to disk. */
   readonly recoveryPointCheckpointIntervalMs: number
 }
@@ -51,6 +55,8 @@ export const logConfigDefaults: LogConfig = {
   retentionBytes: -1,
   deleteRetentionMs: DAY_MS,
   recoveryPointCheckpointIntervalMs: 1000,
+  retentionCheckIntervalMs: 5 * 60 * 1000,
+  compactionIntervalMs: 15 * 1000,
   ...logLimitDefaults,
 }
 
@@ -71,7 +77,8 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
   const config: LogConfig = { ...logConfigDefaults, ...overrides }
   for (const option of ['recordBytesMax', 'batchBytesMax', 'indexIntervalBytes',
     'compactionKeysMax', 'readBytesMax', 'groupCommitBatchesMax', 'segmentMs',
-    'recoveryPointCheckpointIntervalMs'] as const) {
+    'recoveryPointCheckpointIntervalMs', 'retentionCheckIntervalMs', 'compactionIntervalMs',
+  ] as const) {
     checkInteger(config, option, 1)
   }
   for (const option of ['retentionMs', 'retentionBytes'] as const) checkInteger(config, option, -1)

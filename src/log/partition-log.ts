@@ -20,6 +20,7 @@ import { type CancelTimer, type Clock, type Scheduler, systemClock, systemSchedu
   '../util/clock.ts'
 import type { FileSystem } from '../util/file-system.ts'
 import { NodeFileSystem } from '../util/node-file-system.ts'
+import { type CompactionResult, compactLog } from './log-cleaner.ts'
 import { type LogConfig, resolveLogConfig } from './log-config.ts'
 import { recoverLog } from './log-recovery.ts'
 import { type BatchInfo, LogSegment } from './log-segment.ts'
@@ -137,6 +138,10 @@ export class PartitionLog {
 
   get sizeBytes(): number {
     return this.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
+  }
+
+  get activeBaseOffset(): number {
+    return this.activeSegment.baseOffset
   }
 
   private get activeSegment(): LogSegment {
@@ -399,6 +404,8 @@ export class PartitionLog {
    * `retentionBytes`, moving the log start offset forward. Returns how many were deleted.
    */
   deleteOldSegments(): Promise<number> {
+    // Compacted logs are cleaned, not deleted by age or size (Kafka's 'compact' without 'delete').
+    if (this.config.cleanupPolicy === 'compact') return Promise.resolve(0)
     return this.exclusive(async () => {
       const count = segmentsToDelete(this.segments, this.config, this.clock.nowMs())
       if (count === 0) return 0
@@ -443,6 +450,18 @@ export class PartitionLog {
     return run
   }
 
+  /**
+   * One compaction pass (log-cleaner.ts) for `cleanupPolicy: 'compact'` logs. Appends and reads
+   * go on meanwhile; only other maintenance waits.
+   */
+  compact(): Promise<CompactionResult> {
+    if (this.config.cleanupPolicy !== 'compact') {
+      return Promise.reject(new WeirError('INVALID_CONFIG',
+        `Log ${this.directory} has cleanupPolicy 'delete'; set 'compact' to compact it.`))
+    }
+    return this.exclusive(() => compactLog(this, this.clock.nowMs()))
+  }
+
   /** Writes the recovery-point checkpoint if the synced end moved since the last one. */
   async checkpointRecoveryPoint(): Promise<void> {
     const offset = this.syncedNextOffset
@@ -459,11 +478,17 @@ export class PartitionLog {
         if (this.writtenNextOffset > this.syncedNextOffset) this.flush().catch(swallow)
       }))
     }
-    this.timers.push(scheduler.every(this.config.recoveryPointCheckpointIntervalMs, () => {
-      if (this.failure === undefined && !this.closing) {
-        this.checkpointRecoveryPoint().catch(swallow)
-      }
-    }))
+    const whileOpen = (task: () => Promise<unknown>) => () => {
+      if (this.failure === undefined && !this.closing) task().catch(swallow)
+    }
+    this.timers.push(scheduler.every(this.config.recoveryPointCheckpointIntervalMs,
+      whileOpen(() => this.checkpointRecoveryPoint())))
+    this.timers.push(scheduler.every(this.config.retentionCheckIntervalMs,
+      whileOpen(() => this.deleteOldSegments())))
+    if (this.config.cleanupPolicy === 'compact') {
+      this.timers.push(scheduler.every(this.config.compactionIntervalMs,
+        whileOpen(() => this.compact())))
+    }
   }
 
   /** Writes what is queued, syncs, writes indexes and the checkpoint, closes the files. */

@@ -1,0 +1,207 @@
+/**
+ * Goal: compaction keeps exactly the latest record per key (tombstones as deletions), never
+ * changes offsets or order, handles transaction data correctly, and its segment swap is crash-safe
+ * at every step.
+ * Method: random keyed workloads on a real temp dir compared with a fold model; the swap is cut
+ * short at every mutating file operation on a SimDisk, followed by kill -9 or power loss and a
+ * reopen, and the survivors are checked against both the old and the new log.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import { encodeControlBatch } from '../../src/log/control-record.ts'
+import type { LogConfig } from '../../src/log/log-config.ts'
+import { PartitionLog } from '../../src/log/partition-log.ts'
+import type { LogRecord } from '../../src/log/record-batch.ts'
+import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
+import type { FileSystem } from '../../src/util/file-system.ts'
+import { SimDisk, SimulatedCrashError } from '../../src/testing/sim-disk.ts'
+
+const numRuns = Number(process.env.WEIR_NUM_RUNS ?? 40)
+const noTimers: Scheduler = { every: () => () => undefined }
+const config: Partial<LogConfig> = {
+  cleanupPolicy: 'compact', segmentBytesMax: 2048, batchBytesMax: 1024, recordBytesMax: 512,
+  indexIntervalBytes: 128, deleteRetentionMs: 1000,
+}
+
+type Op = { kind: 'append', records: Array<{ key: number, value: string | null, age: number }> }
+  | { kind: 'roll' }
+
+const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({
+    kind: fc.constant('append' as const),
+    records: fc.array(fc.record({
+      key: fc.integer({ min: 0, max: 12 }),
+      value: fc.option(fc.string({ maxLength: 30 }), { freq: 4 }),
+      age: fc.constantFrom(0, 5000),
+    }), { minLength: 1, maxLength: 6 }),
+  }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
+)
+
+async function withTempDir<T>(run: (directory: string) => Promise<T>): Promise<T> {
+  const directory = await mkdtemp(join(tmpdir(), 'weir-cleaner-'))
+  try {
+    return await run(directory)
+  } finally {
+    await rm(directory, { recursive: true, force: true })
+  }
+}
+
+async function readAll(log: PartitionLog): Promise<LogRecord[]> {
+  const records: LogRecord[] = []
+  let offset = log.logStartOffset
+  while (offset < log.highWatermark) {
+    const result = await log.readRecords(offset)
+    records.push(...result.records)
+    if (result.nextOffset <= offset) break
+    offset = result.nextOffset
+  }
+  return records
+}
+
+function fold(records: readonly LogRecord[]): Map<string, string> {
+  const state = new Map<string, string>()
+  for (const record of records) {
+    const key = record.key!.toString()
+    if (record.value === null) state.delete(key)
+    else state.set(key, record.value.toString())
+  }
+  return state
+}
+
+function summary(records: readonly LogRecord[]): string[] {
+  return records.map(r => `${r.offset}:${r.key?.toString()}=${r.value?.toString() ?? '∅'}`)
+}
+
+async function runWorkload(log: PartitionLog, ops: readonly Op[], clock: ManualClock):
+Promise<void> {
+  for (const op of ops) {
+    if (op.kind === 'roll') {
+      await log.roll()
+      continue
+    }
+    await log.appendRecords(op.records.map(r => ({
+      key: Buffer.from(`k${r.key}`), value: r.value === null ? null : Buffer.from(r.value),
+      timestamp: clock.nowMs() - r.age,
+    })))
+  }
+}
+
+describe('log compaction', () => {
+  test.prop([fc.array(opArbitrary, { minLength: 1, maxLength: 40 })], { numRuns })(
+    'a compacted log read from the start equals the fold latest value per key of the original '
+    + 'log, with offsets strictly increasing and one record per key in the cleaned part',
+    async ops => withTempDir(async directory => {
+      const clock = new ManualClock(1_000_000)
+      const log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
+      try {
+        await runWorkload(log, ops, clock)
+        const before = await readAll(log)
+        const activeBase = log.activeBaseOffset
+        await log.compact()
+        const after = await readAll(log)
+        expect(fold(after)).toEqual(fold(before))
+        for (let i = 1; i < after.length; i++) {
+          expect(after[i]!.offset).toBeGreaterThan(after[i - 1]!.offset)
+        }
+        // The active segment is untouched.
+        expect(summary(after.filter(r => r.offset >= activeBase)))
+          .toEqual(summary(before.filter(r => r.offset >= activeBase)))
+        // The cleaned part holds only each key's latest record, minus old enough tombstones.
+        const cleanedPart = after.filter(r => r.offset < activeBase)
+        const latest = new Map<string, LogRecord>()
+        for (const record of before.filter(r => r.offset < activeBase)) {
+          latest.set(record.key!.toString(), record)
+        }
+        const expected = [...latest.values()]
+          .filter(r => r.value !== null || r.timestamp >= clock.nowMs() - 1000)
+          .sort((a, b) => a.offset - b.offset)
+        expect(summary(cleanedPart)).toEqual(summary(expected))
+        // Compacting again changes nothing, and a reopen reads the same.
+        expect((await log.compact()).segmentsRewritten).toBe(0)
+        await log.close()
+        const reopened = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
+        expect(summary(await readAll(reopened))).toEqual(summary(after))
+        await reopened.close()
+      } finally {
+        await log.close()
+      }
+    }))
+
+  it('drops aborted transaction data, keeps markers of kept data, and never cleans an open '
+    + 'transaction', async () => withTempDir(async directory => {
+    const clock = new ManualClock(1_000_000)
+    const log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
+    const txn = (producerId: number, key: string, value: string) => log.appendRecords(
+      [{ key: Buffer.from(key), value: Buffer.from(value) }],
+      { producerId, producerEpoch: 0, baseSequence: 0, transactional: true })
+    const marker = async (producerId: number, type: 'commit' | 'abort') => {
+      const batch = encodeControlBatch({ type, coordinatorEpoch: 0 },
+        { producerId, producerEpoch: 0, timestamp: clock.nowMs() })
+      // The coordinator's marker path: append the control batch without producer validation.
+      const { readBatchHeader } = await import('../../src/log/record-batch.ts')
+      return (log as unknown as { enqueue(b: Buffer, h: unknown): Promise<unknown> })
+        .enqueue(batch, readBatchHeader(batch, 0))
+    }
+    await txn(1, 'a', 'aborted')
+    await marker(1, 'abort')
+    await txn(2, 'b', 'committed')
+    await marker(2, 'commit')
+    await log.roll()
+    await txn(3, 'c', 'open')
+    await log.roll()
+    await log.appendRecords([{ key: Buffer.from('z'), value: Buffer.from('active') }])
+    await log.compact()
+    const values = (await readAll(log)).map(r => `${r.offset}:${r.key?.toString('latin1')}`)
+    expect(values).not.toContain('0:a')
+    expect(values).toContain('2:b')
+    expect(values).toContain('4:c')
+    await log.close()
+  }))
+
+  test.prop([fc.array(opArbitrary, { minLength: 4, maxLength: 25 }), fc.nat(), fc.boolean()],
+    { numRuns: Math.max(5, Math.floor(numRuns / 4)) })(
+    'a compaction interrupted at every file operation leaves the old or the new segments, never '
+    + 'neither, after kill -9 or power loss',
+    async (ops, seed, powerLoss) => {
+      const clock = new ManualClock(1_000_000)
+      const directory = '/data/p0'
+      const setup = new SimDisk({ seed })
+      let log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers,
+        fs: setup })
+      await runWorkload(log, ops, clock)
+      await log.roll()
+      const original = await readAll(log)
+      await log.compact()
+      const compacted = await readAll(log)
+      await log.close()
+      const steps = Math.min(60, setup.operationCount)
+      for (let step = 0; step < steps; step += 1 + (seed % 3)) {
+        const disk = new SimDisk({ seed })
+        log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers, fs: disk })
+        await runWorkload(log, ops, clock)
+        await log.roll()
+        await disk.crashAfter(step)
+        await log.compact().catch((error: unknown) => {
+          if (!(error instanceof SimulatedCrashError)) throw error
+        })
+        if (powerLoss) await disk.powerFailure({ mode: 'lose-unsynced' })
+        else await disk.restart()
+        log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers,
+          fs: disk as FileSystem })
+        const survivors = await readAll(log)
+        for (let i = 1; i < survivors.length; i++) {
+          expect(survivors[i]!.offset).toBeGreaterThan(survivors[i - 1]!.offset)
+        }
+        expect(fold(survivors)).toEqual(fold(original))
+        const originalSummary = new Set(summary(original))
+        for (const line of summary(survivors)) expect(originalSummary.has(line)).toBe(true)
+        const survivorSummary = new Set(summary(survivors))
+        for (const line of summary(compacted)) expect(survivorSummary.has(line)).toBe(true)
+        await log.close()
+      }
+    })
+})
