@@ -2,9 +2,13 @@
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka's record batch v2.
  * Node's `zlib.crc32` is the other polynomial (CRC-32/ISO-HDLC), so it cannot be used.
  *
- * Slicing-by-8: eight 256-entry tables let the loop consume 8 bytes per iteration, several times
- * faster than the byte-at-a-time table method in V8 (measured by `npm run bench:log`).
+ * `crc32c` uses the native SSE4.2/ARMv8 implementation of `@node-rs/crc32` when it loads: measured
+ * here at about 4.4 GB/s against 0.4-0.7 GB/s for the best pure-JS version, which made the CRC
+ * the largest cost of appending and reading 100-byte records (`npm run bench:log`). Where no
+ * prebuilt binary exists, `crc32cSoftware` takes over: slicing-by-8, eight 256-entry tables so
+ * the loop consumes 8 bytes per iteration. Tests check the two against each other.
  */
+import { createRequire } from 'node:module'
 const POLYNOMIAL = 0x82f63b78
 
 function buildTables(): Uint32Array[] {
@@ -28,8 +32,8 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = buildTables() as [
   Uint32Array, Uint32Array, Uint32Array, Uint32Array,
 ]
 
-/** CRC-32C of `data[start, end)`, continuing from `previous` (0 for a fresh checksum). */
-export function crc32c(data: Uint8Array, start = 0, end = data.length, previous = 0): number {
+/** Pure-JS CRC-32C of `data[start, end)`, continuing from `previous` (0 for a fresh one). */
+export function crc32cSoftware(data: Uint8Array, start = 0, end = data.length, previous = 0): number {
   let crc = ~previous >>> 0
   let i = start
   const aligned = start + ((end - start) & ~7)
@@ -41,4 +45,27 @@ export function crc32c(data: Uint8Array, start = 0, end = data.length, previous 
   }
   while (i < end) crc = T0[(crc ^ data[i++]!) & 0xff]! ^ (crc >>> 8)
   return ~crc >>> 0
+}
+
+type NativeCrc32c = (input: Buffer, initialState?: number) => number
+
+function loadNative(): NativeCrc32c | undefined {
+  try {
+    const native = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: NativeCrc32c }
+    return typeof native.crc32c === 'function' ? native.crc32c : undefined
+  } catch {
+    return undefined // no prebuilt binary for this platform: the software version is used
+  }
+}
+
+const native = loadNative()
+
+/** Whether the native implementation is in use (reported by the benchmark). */
+export const crc32cIsNative = native !== undefined
+
+/** CRC-32C of `data[start, end)`, continuing from `previous` (0 for a fresh checksum). */
+export function crc32c(data: Uint8Array, start = 0, end = data.length, previous = 0): number {
+  if (native === undefined) return crc32cSoftware(data, start, end, previous)
+  const view = Buffer.from(data.buffer, data.byteOffset + start, end - start)
+  return native(view, previous) >>> 0
 }
