@@ -1,0 +1,423 @@
+/**
+ * Log benchmark: raw Node append ceiling vs. Weir's PartitionLog (append under each flush policy,
+ * sequential and pipelined; reads decoded and undecoded) and CRC-32C throughput, all in one run on
+ * one disk. Progress goes to stderr; the last stdout line is one JSON object (see README.md).
+ *
+ *   npm run bench:log -- [--dir PATH] [--records N] [--records-1k N] [--batch-1k N]
+ *                        [--only phase,phase,...] [--marks]
+ *
+ * `--marks` logs each timed window (monotonic µs) so a `--cpu-prof` profile can be cut to it.
+ * Phases: crc, ceiling, always, pipelined, never, read, read_batches, append_1k.
+ */
+import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { type LogConfig, logConfigDefaults } from '../src/log/log-config.ts'
+import { PartitionLog } from '../src/log/partition-log.ts'
+import { encodeBatch, forEachBatch, type RecordInput } from '../src/log/record-batch.ts'
+import { crc32c } from '../src/util/crc32c.ts'
+
+const MB = 1_000_000
+const MiB = 1024 * 1024
+const WARMUP_BATCHES = 20
+const PIPELINE_DEPTH = 8
+/** Alternating rounds of ceiling and always-append (medians reported). */
+const ROUNDS = Number(process.env.WEIR_BENCH_ROUNDS ?? 3)
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const RECORD_COUNT_OFFSET = 57
+
+interface Args {
+  dir: string | undefined
+  records: number
+  batchRecords: number
+  records1k: number
+  batch1k: number | undefined
+  only: Set<string> | undefined
+  /** Log each timed window on the monotonic clock (µs), to cut a --cpu-prof to it. */
+  marks: boolean
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { dir: undefined, records: 1_000_000, batchRecords: 1000,
+    records1k: 100_000, batch1k: undefined, only: undefined, marks: false }
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!
+    const value = argv[i + 1]
+    const need = (): string => {
+      if (value === undefined) throw new Error(`${flag} needs a value`)
+      i++
+      return value
+    }
+    const int = (): number => {
+      const n = Number(need())
+      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`)
+      return n
+    }
+    switch (flag) {
+      case '--dir': args.dir = need(); break
+      case '--records': args.records = int(); break
+      case '--batch-records': args.batchRecords = int(); break
+      case '--records-1k': args.records1k = int(); break
+      case '--batch-1k': args.batch1k = int(); break
+      case '--only': args.only = new Set(need().split(',')); break
+      case '--marks': args.marks = true; break
+      default: throw new Error(`unknown argument ${flag}`)
+    }
+  }
+  return args
+}
+
+const args = parseArgs(process.argv.slice(2))
+const runs = (phase: string): boolean => args.only === undefined || args.only.has(phase)
+const log = (message: string): void => {
+  process.stderr.write(`[log-bench] ${message}\n`)
+}
+const round = (n: number, digits = 0): number => Number(n.toFixed(digits))
+const TIMESTAMP = Date.now()
+
+// --- directories -------------------------------------------------------------------------------
+
+const baseDir = args.dir ?? os.tmpdir()
+await fs.mkdir(baseDir, { recursive: true })
+const rootDir = await fs.mkdtemp(path.join(baseDir, 'weir-log-bench-'))
+let dirCounter = 0
+
+/** Runs `body` in a fresh directory under the bench root and deletes it afterwards. */
+async function inFreshDir<T>(name: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = path.join(rootDir, `${String(dirCounter++).padStart(2, '0')}-${name}`)
+  await fs.mkdir(dir)
+  try {
+    return await body(dir)
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+// --- data --------------------------------------------------------------------------------------
+
+/** `count` records with `valueBytes`-byte random values and null keys, split into batches. */
+function makeBatches(count: number, valueBytes: number, batchRecords: number): RecordInput[][] {
+  const pool = randomBytes(count * valueBytes)
+  const batches: RecordInput[][] = []
+  for (let start = 0; start < count; start += batchRecords) {
+    const end = Math.min(count, start + batchRecords)
+    const batch: RecordInput[] = new Array(end - start)
+    for (let i = start; i < end; i++) {
+      batch[i - start] = { key: null, value: pool.subarray(i * valueBytes, (i + 1) * valueBytes) }
+    }
+    batches.push(batch)
+  }
+  return batches
+}
+
+/** Encodes every batch the way the log would store it (consecutive base offsets). */
+function encodeAll(batches: readonly RecordInput[][]): Buffer[] {
+  let baseOffset = 0
+  return batches.map(records => {
+    const buffer = encodeBatch(records, { timestamp: TIMESTAMP, baseOffset })
+    baseOffset += records.length
+    return buffer
+  })
+}
+
+// --- phases ------------------------------------------------------------------------------------
+
+interface Timed {
+  readonly seconds: number
+  readonly records: number
+  readonly bytes: number
+}
+
+const monotonicMicros = (): bigint => process.hrtime.bigint() / 1000n
+
+/** Starts a timed window; the returned function ends it and gives the elapsed seconds. */
+function startTimer(): () => number {
+  const started = performance.now()
+  const startedMicros = monotonicMicros()
+  return () => {
+    const seconds = (performance.now() - started) / 1000
+    if (args.marks) log(`mark ${startedMicros} ${monotonicMicros()}`)
+    return seconds
+  }
+}
+
+function rate(result: Timed): number {
+  return result.records / result.seconds
+}
+
+async function rawAppend(dir: string, buffers: readonly Buffer[]): Promise<Timed> {
+  const handle = await fs.open(path.join(dir, 'raw.log'), 'w')
+  try {
+    let position = 0
+    let records = 0
+    const stop = startTimer()
+    for (const buffer of buffers) {
+      let written = 0
+      while (written < buffer.length) {
+        const { bytesWritten } = await handle.write(buffer, written, buffer.length - written,
+          position + written)
+        written += bytesWritten
+      }
+      position += buffer.length
+      await handle.datasync()
+      records += buffer.readInt32BE(RECORD_COUNT_OFFSET)
+    }
+    const seconds = stop()
+    return { seconds, records, bytes: position }
+  } finally {
+    await handle.close()
+  }
+}
+
+async function openLog(dir: string, config: Partial<LogConfig>): Promise<PartitionLog> {
+  return PartitionLog.open({ directory: dir, config })
+}
+
+/**
+ * Appends every batch through `appendRecords` with at most `depth` appends in flight (1 =
+ * sequential). Encoding is inside the timing; opening and closing the log are not.
+ */
+async function weirAppend(dir: string, batches: readonly RecordInput[][],
+  config: Partial<LogConfig>, depth: number): Promise<Timed> {
+  const partitionLog = await openLog(dir, config)
+  try {
+    let records = 0
+    let bytes = 0
+    const inFlight: Array<Promise<unknown>> = []
+    const stop = startTimer()
+    for (const batch of batches) {
+      const appended = partitionLog.appendRecords(batch, { timestamp: TIMESTAMP })
+      records += batch.length
+      if (depth === 1) {
+        await appended
+        continue
+      }
+      inFlight.push(appended)
+      if (inFlight.length >= depth) await inFlight.shift()
+    }
+    await Promise.all(inFlight)
+    const seconds = stop()
+    bytes = partitionLog.sizeBytes
+    return { seconds, records, bytes }
+  } finally {
+    await partitionLog.close()
+  }
+}
+
+async function fillLog(dir: string, batches: readonly RecordInput[][]): Promise<void> {
+  const partitionLog = await openLog(dir, { flush: 'never' })
+  for (const batch of batches) await partitionLog.appendRecords(batch, { timestamp: TIMESTAMP })
+  await partitionLog.close()
+}
+
+/** Reads the whole log from offset 0 with `readRecords` (decoding every record). */
+async function readDecoded(dir: string, maxBytes: number): Promise<Timed> {
+  const partitionLog = await openLog(dir, { flush: 'never' })
+  try {
+    const end = partitionLog.logEndOffset
+    let offset = 0
+    let records = 0
+    let bytes = 0
+    const stop = startTimer()
+    while (offset < end) {
+      const result = await partitionLog.readRecords(offset, { maxBytes })
+      if (result.nextOffset <= offset) throw new Error(`read stalled at offset ${offset}`)
+      records += result.records.length
+      for (const record of result.records) bytes += record.value?.length ?? 0
+      offset = result.nextOffset
+    }
+    const seconds = stop()
+    return { seconds, records, bytes }
+  } finally {
+    await partitionLog.close()
+  }
+}
+
+/** Reads the whole log from offset 0 with `read`, counting records from batch headers only. */
+async function readBatches(dir: string, maxBytes: number): Promise<Timed> {
+  const partitionLog = await openLog(dir, { flush: 'never' })
+  try {
+    const end = partitionLog.logEndOffset
+    let offset = 0
+    let records = 0
+    let bytes = 0
+    const stop = startTimer()
+    while (offset < end) {
+      const result = await partitionLog.read(offset, { maxBytes })
+      if (result.nextOffset <= offset) throw new Error(`read stalled at offset ${offset}`)
+      const buffer = result.bytes
+      forEachBatch(buffer, position => {
+        records += buffer.readInt32BE(position + RECORD_COUNT_OFFSET)
+      })
+      bytes += buffer.length
+      offset = result.nextOffset
+    }
+    const seconds = stop()
+    return { seconds, records, bytes }
+  } finally {
+    await partitionLog.close()
+  }
+}
+
+function crcThroughput(): number {
+  const buffer = randomBytes(MiB)
+  let sink = 0
+  for (let i = 0; i < 20; i++) sink ^= crc32c(buffer) // warm-up (JIT)
+  let iterations = 0
+  const started = performance.now()
+  let elapsed = 0
+  while (elapsed < 1000 || iterations < 50) {
+    sink ^= crc32c(buffer)
+    iterations++
+    elapsed = performance.now() - started
+  }
+  if (sink === 0.5) log('unreachable') // keep `sink` alive
+  return (iterations * buffer.length) / MB / (elapsed / 1000)
+}
+
+/** Warm-up: a few batches through the same code path into a throwaway log. */
+async function warmUp(name: string, batches: readonly RecordInput[][],
+  body: (dir: string, batches: readonly RecordInput[][]) => Promise<unknown>): Promise<void> {
+  await inFreshDir(`warmup-${name}`, dir => body(dir, batches.slice(0, WARMUP_BATCHES)))
+}
+
+function report(name: string, result: Timed): void {
+  log(`${name}: ${result.records} records in ${result.seconds.toFixed(3)} s = `
+    + `${Math.round(rate(result)).toLocaleString('en-US')} msgs/s, `
+    + `${(result.bytes / MB / result.seconds).toFixed(1)} MB/s`)
+}
+
+// --- main --------------------------------------------------------------------------------------
+
+const output: Record<string, unknown> = {}
+const notes: string[] = []
+log(`bench directory: ${rootDir}${args.dir === undefined ? ' (os.tmpdir())' : ' (--dir)'}`)
+log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} cpus`)
+
+try {
+  if (runs('crc')) {
+    const crc = crcThroughput()
+    output.crc32c_mb_per_s = round(crc)
+    log(`crc32c: ${crc.toFixed(0)} MB/s over a 1 MiB buffer`)
+  }
+
+  const needs100b = ['ceiling', 'always', 'pipelined', 'never', 'read', 'read_batches'].some(runs)
+  const batches100 = needs100b ? makeBatches(args.records, 100, args.batchRecords) : []
+
+  if (runs('ceiling') && runs('always')) {
+    // The disk of a shared VM drifts by tens of percent within a minute, so the ceiling and
+    // Weir's always-append alternate, round by round, and each reports its median.
+    const encoded = encodeAll(batches100)
+    await warmUp('ceiling', batches100, dir => rawAppend(dir, encoded.slice(0, WARMUP_BATCHES)))
+    await warmUp('always', batches100, (dir, b) => weirAppend(dir, b, { flush: 'always' }, 1))
+    const ceilings: number[] = []
+    const appends: number[] = []
+    let lastCeiling: Timed | undefined
+    for (let i = 0; i < ROUNDS; i++) {
+      lastCeiling = await inFreshDir('ceiling', dir => rawAppend(dir, encoded))
+      report(`round ${i + 1}: ceiling (raw write+datasync per batch)`, lastCeiling)
+      ceilings.push(rate(lastCeiling))
+      const weir = await inFreshDir('always', dir =>
+        weirAppend(dir, batches100, { flush: 'always' }, 1))
+      report(`round ${i + 1}: append_100b_always (depth 1)`, weir)
+      appends.push(rate(weir))
+    }
+    output.ceiling_100b_msgs_per_s = round(median(ceilings))
+    output.append_100b_always_msgs_per_s = round(median(appends))
+    output.ratio_to_ceiling = round(median(appends) / median(ceilings), 3)
+    output.ratio_to_ceiling_per_round = appends.map((a, i) => round(a / ceilings[i]!, 3))
+    output.rounds = ROUNDS
+    output.ceiling_100b_mb_per_s = round(lastCeiling!.bytes / MB / lastCeiling!.seconds, 1)
+    output.bytes_per_record_100b = round(lastCeiling!.bytes / lastCeiling!.records, 2)
+  }
+
+  const appendPhases = [
+    ['pipelined', 'append_100b_always_pipelined', { flush: 'always' }, PIPELINE_DEPTH],
+    ['never', 'append_100b_never', { flush: 'never' }, 1],
+  ] as const
+  for (const [phase, field, config, depth] of appendPhases) {
+    if (!runs(phase)) continue
+    await warmUp(phase, batches100, (dir, b) => weirAppend(dir, b, config, depth))
+    const result = await inFreshDir(phase, dir => weirAppend(dir, batches100, config, depth))
+    report(`${field} (depth ${depth})`, result)
+    output[`${field}_msgs_per_s`] = round(rate(result))
+  }
+  if (typeof output.append_100b_always_pipelined_msgs_per_s === 'number'
+    && typeof output.ceiling_100b_msgs_per_s === 'number') {
+    output.pipelined_ratio_to_ceiling = round(output.append_100b_always_pipelined_msgs_per_s
+      / output.ceiling_100b_msgs_per_s, 3)
+  }
+
+  const readPhases = [
+    ['read', 'read_100b', readDecoded],
+    ['read_batches', 'read_100b_batches', readBatches],
+  ] as const
+  for (const [phase, field, reader] of readPhases) {
+    if (!runs(phase)) continue
+    await warmUp(`${phase}`, batches100, async (dir, b) => {
+      await fillLog(dir, b)
+      await reader(dir, MiB)
+    })
+    const result = await inFreshDir(phase, async dir => {
+      log(`${phase}: filling log (untimed, flush never)`)
+      await fillLog(dir, batches100)
+      return reader(dir, MiB)
+    })
+    if (result.records !== args.records) {
+      throw new Error(`${phase} read ${result.records} records, expected ${args.records}`)
+    }
+    report(`${field} (maxBytes 1 MiB)`, result)
+    output[`${field}_msgs_per_s`] = round(rate(result))
+  }
+  if (runs('read') || runs('read_batches')) {
+    notes.push('reads run right after an untimed fill of the same log, so they come from the page '
+      + 'cache, not the device')
+  }
+
+  if (runs('append_1k')) {
+    const recordBytes = 1024
+    // 1 KiB records take ~1034 B encoded: pick the largest of 1000/500/100 records per batch
+    // that fits the default batchBytesMax, unless --batch-1k says otherwise.
+    const fits = (n: number): boolean => encodeBatch(
+      makeBatches(n, recordBytes, n)[0]!, { timestamp: TIMESTAMP }).length
+      <= logConfigDefaults.batchBytesMax
+    const batch1k = args.batch1k ?? [1000, 500, 100].find(fits) ?? 100
+    if (!fits(batch1k)) throw new Error(`--batch-1k ${batch1k} exceeds batchBytesMax`)
+    const batches1k = makeBatches(args.records1k, recordBytes, batch1k)
+    const config = { flush: 'always' } as const
+    await warmUp('append_1k', batches1k, (dir, b) => weirAppend(dir, b, config, 1))
+    const result = await inFreshDir('append_1k', dir => weirAppend(dir, batches1k, config, 1))
+    report(`append_1k_always (${batch1k} records/batch)`, result)
+    output.append_1k_always_msgs_per_s = round(rate(result))
+    output.append_1k_always_mb_per_s = round(result.records * recordBytes / MB / result.seconds, 1)
+    output.records_1k = args.records1k
+    output.batch_records_1k = batch1k
+    notes.push(`1 KiB phase: ${batch1k}-record batches (${
+      encodeBatch(batches1k[0]!, { timestamp: TIMESTAMP }).length} B each) fit the default `
+      + `batchBytesMax (${logConfigDefaults.batchBytesMax} B); config left at defaults; `
+      + 'mb_per_s counts value bytes (1 MB = 10^6 B)')
+  }
+} finally {
+  await fs.rm(rootDir, { recursive: true, force: true })
+}
+
+const result = {
+  ...output,
+  records: args.records,
+  batch_records: args.batchRecords,
+  pipeline_depth: PIPELINE_DEPTH,
+  dir: rootDir,
+  node: process.version,
+  platform: `${os.platform()}-${os.arch()} ${os.release()}`,
+  cpus: os.cpus().length,
+  cpu_model: os.cpus()[0]?.model ?? 'unknown',
+  notes,
+}
+process.stdout.write(`${JSON.stringify(result)}\n`)
