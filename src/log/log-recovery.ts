@@ -79,12 +79,16 @@ export async function completeSwap(fs: FileSystem, directory: string,
   await fs.syncDirectory(directory)
 }
 
-/** Re-indexes bytes [from, end) of a segment, validating each batch on the way. */
+/**
+ * Re-indexes bytes [from, end) of a segment, validating each batch on the way. `dense` requires
+ * each batch to start where the previous one ended (true of any segment compaction never wrote).
+ */
 export async function rebuildFrom(segment: LogSegment, from: { position: number, offset: number },
-  end: number, config: LogConfig): ReturnType<LogSegment['scan']> {
+  end: number, config: LogConfig, options: { dense?: boolean } = {}):
+  ReturnType<LogSegment['scan']> {
   segment.resetTo(from.position, from.offset, from.position === 0 ? -1 : segment.maxTimestamp)
   return segment.scan({ from: from.position, fromOffset: from.offset, end,
-    batchBytesMax: config.batchBytesMax }, (buffer, at, position) => {
+    batchBytesMax: config.batchBytesMax, dense: options.dense }, (buffer, at, position) => {
     const header = readBatchHeader(buffer, at)
     const batch = {
       baseOffset: header.baseOffset, lastOffset: header.baseOffset + header.lastOffsetDelta,
@@ -118,7 +122,8 @@ async function recoverActiveSegment(segment: LogSegment, recoveryPoint: number |
   const from = trusted
     ? { position: segment.sizeBytes, offset: segment.nextOffset }
     : { position: 0, offset: segment.baseOffset }
-  const scan = await rebuildFrom(segment, from, fileBytes, config)
+  // The active segment is never compacted, so its offsets have no gaps.
+  const scan = await rebuildFrom(segment, from, fileBytes, config, { dense: true })
   const synced = recoveryPoint ?? 0
   if (scan.defect !== undefined && scan.nextOffset < synced) {
     throw corruption(segment.path, scan.nextOffset, scan.defect)
@@ -144,8 +149,15 @@ export async function recoverLog(fs: FileSystem, directory: string, config: LogC
   const recoveryPoint = await readRecoveryPoint(fs, directory)
   const segments: LogSegment[] = []
   try {
-    for (const base of bases.slice(0, -1)) {
-      segments.push(await openClosedSegment(fs, directory, base, config, nowMs))
+    for (const [i, base] of bases.slice(0, -1).entries()) {
+      const segment = await openClosedSegment(fs, directory, base, config, nowMs)
+      segments.push(segment)
+      // A closed segment ends at or before the next one starts; past it, a base offset (outside
+      // the CRC) is damaged, and its records would be served at the wrong offsets.
+      if (segment.nextOffset > bases[i + 1]!) {
+        throw corruption(segment.path, segment.nextOffset,
+          `overlaps the next segment at ${bases[i + 1]}`)
+      }
     }
     const active = await LogSegment.open(fs, directory, bases[bases.length - 1]!, nowMs)
     segments.push(active)

@@ -136,7 +136,8 @@ export class LogSegment {
    * than `batchBytesMax` are defects: a length field beyond any limit is damage, and refusing it
    * keeps a corrupt length from making the scan allocate without bound.
    */
-  async scan(range: { from: number, fromOffset: number, end: number, batchBytesMax: number },
+  async scan(range: { from: number, fromOffset: number, end: number, batchBytesMax: number,
+    dense?: boolean },
     visit: (buffer: Buffer, at: number, position: number) => void): Promise<ScanResult> {
     const { end, batchBytesMax } = range
     let position = range.from
@@ -157,6 +158,16 @@ export class LogSegment {
         const baseOffset = readInt64(chunk, at)
         if (baseOffset < nextOffset) {
           return { validBytes: position + at, nextOffset, defect: 'offsets go backwards' }
+        }
+        // Only compaction leaves gaps, so in a segment it never touched (`dense`) a gap is a
+        // damaged base offset, which the CRC does not cover.
+        if (range.dense === true && baseOffset !== nextOffset) {
+          return { validBytes: position + at, nextOffset, defect: `offset gap at ${baseOffset}` }
+        }
+        // Indexes store offsets relative to the segment as int32: beyond that is damage too.
+        if (baseOffset + chunk.readInt32BE(at + 23) - this.baseOffset >= 2 ** 31) {
+          const defect = `offset ${baseOffset} out of range`
+          return { validBytes: position + at, nextOffset, defect }
         }
         visit(chunk, at, position + at)
         nextOffset = baseOffset + chunk.readInt32BE(at + 23) + 1

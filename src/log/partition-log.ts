@@ -27,7 +27,7 @@ import { type BatchInfo, LogSegment } from './log-segment.ts'
 import { validateBatch } from './log-validator.ts'
 import {
   type BatchHeader, decodeRecords, type EncodeBatchOptions, encodeBatch, forEachBatch,
-  type LogRecord, readBatchHeader, type RecordInput, setBaseOffset,
+  type LogRecord, readBatchHeader, recordBodyBytes, type RecordInput, setBaseOffset,
 } from './record-batch.ts'
 import { writeRecoveryPoint } from './recovery-point-checkpoint.ts'
 import { segmentsToDelete } from './retention.ts'
@@ -172,25 +172,31 @@ export class PartitionLog {
       if (records.length === 0) {
         throw new WeirError('INVALID_RECORD', 'An append needs at least one record.')
       }
-      const batch = encodeBatch(records, { ...options, timestamp: options.timestamp
-        ?? this.clock.nowMs() })
+      const timestamp = options.timestamp ?? this.clock.nowMs()
+      const batch = encodeBatch(records, { ...options, timestamp })
       // Our own encoder produced it: only the limits need checking, not the framing.
-      this.checkLimits(batch, records)
+      this.checkLimits(batch, records, timestamp)
       return this.enqueue(batch, readBatchHeader(batch, 0))
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
-  private checkLimits(batch: Buffer, records: readonly RecordInput[]): void {
+  private checkLimits(batch: Buffer, records: readonly RecordInput[], timestamp: number): void {
     if (batch.length > this.config.batchBytesMax) {
       throw new WeirError('RECORD_LIST_TOO_LARGE', `A batch of ${batch.length} bytes exceeds `
         + `batchBytesMax (${this.config.batchBytesMax}); append fewer records at a time.`)
     }
-    for (const record of records) {
-      const bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0)
-        + (record.headers ?? []).reduce((sum, h) => sum + h.key.length + (h.value?.length ?? 0), 0)
-      if (bytes > this.config.recordBytesMax) {
+    const max = this.config.recordBytesMax
+    const baseTimestamp = readBatchHeader(batch, 0).baseTimestamp
+    for (const [i, record] of records.entries()) {
+      // Cheap bound first: a body adds at most 31 bytes of framing plus 10 per header.
+      let payload = (record.key?.length ?? 0) + (record.value?.length ?? 0) + 31
+      for (const h of record.headers ?? []) payload += h.key.length * 3 + (h.value?.length ?? 0) + 10
+      if (payload <= max) continue
+      const bytes = recordBodyBytes(record, { offsetDelta: i,
+        timestampDelta: (record.timestamp ?? timestamp) - baseTimestamp })
+      if (bytes > max) {
         throw new WeirError('MESSAGE_TOO_LARGE', `A record of ${bytes} bytes exceeds `
           + `recordBytesMax (${this.config.recordBytesMax}); make it smaller or raise the limit.`)
       }
@@ -252,6 +258,9 @@ export class PartitionLog {
     while (start < group.length) {
       let end = start
       if (this.shouldRoll(group[start]!.info.sizeBytes)) await this.rollSegment()
+      // segmentMs counts from a segment's first append, not from its creation: an empty segment
+      // made by roll() or open may wait a long time for that append (Kafka: segment.ms).
+      if (this.activeSegment.sizeBytes === 0) this.activeSegment.rollStartMs = this.clock.nowMs()
       let bytes = this.activeSegment.sizeBytes
       while (end < group.length && bytes + group[end]!.info.sizeBytes
         <= this.config.segmentBytesMax) {
@@ -360,11 +369,11 @@ export class PartitionLog {
   async readRecords(offset: number, options: ReadOptions = {}):
   Promise<{ records: LogRecord[], nextOffset: number }> {
     const result = await this.read(offset, options)
-    const records: LogRecord[] = []
+    let records: LogRecord[] = []
     forEachBatch(result.bytes, position => {
-      for (const record of decodeRecords(result.bytes, position)) {
-        if (record.offset >= offset) records.push(record)
-      }
+      const decoded = decodeRecords(result.bytes, position)
+      if (records.length === 0 && (decoded[0]?.offset ?? offset) >= offset) records = decoded
+      else for (const record of decoded) if (record.offset >= offset) records.push(record)
     })
     return { records, nextOffset: result.nextOffset }
   }
@@ -416,15 +425,19 @@ export class PartitionLog {
     })
   }
 
-  /** Unlinks the files of segments already removed from the segment list, then syncs. */
+  /**
+   * Unlinks the files of segments already removed from the segment list, oldest first, syncing
+   * the directory after each: unsynced unlinks may persist in any order, and an older segment
+   * surviving a newer one's deletion would leave a hole in the log after a power failure.
+   */
   async deleteSegmentFiles(doomed: readonly LogSegment[]): Promise<void> {
     for (const segment of doomed) {
       await segment.retire()
       for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
         await this.fs.unlink(segmentPath(this.directory, segment.baseOffset, suffix))
       }
+      await this.fs.syncDirectory(this.directory)
     }
-    await this.fs.syncDirectory(this.directory)
   }
 
   /** @internal Closed segments, oldest first, for the cleaner. */

@@ -171,14 +171,17 @@ string | undefined {
   return undefined
 }
 
+const noHeaders: readonly RecordHeader[] = Object.freeze([])
+
 function recordBodySize(record: RecordInput, timestampDelta: number, offsetDelta: number):
 number {
-  const key = record.key ?? null
+  const key = record.key
   const value = record.value
   let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta)
-  size += key === null ? 1 : varintSize(key.length) + key.length
+  size += key === null || key === undefined ? 1 : varintSize(key.length) + key.length
   size += value === null ? 1 : varintSize(value.length) + value.length
-  const headers = record.headers ?? []
+  const headers = record.headers
+  if (headers === undefined || headers.length === 0) return size + 1
   size += varintSize(headers.length)
   for (const header of headers) {
     const keyBytes = Buffer.byteLength(header.key)
@@ -196,14 +199,14 @@ function writeBytesField(target: Buffer, at: number, bytes: Buffer | null): numb
 }
 
 function writeRecord(target: Buffer, at: number, record: RecordInput, bodySize: number,
-  deltas: { timestamp: number, offset: number }): number {
+  timestampDelta: number, offsetDelta: number): number {
   let next = writeVarint(target, at, bodySize)
   target[next++] = 0
-  next = writeVarint(target, next, deltas.timestamp)
-  next = writeVarint(target, next, deltas.offset)
+  next = writeVarint(target, next, timestampDelta)
+  next = writeVarint(target, next, offsetDelta)
   next = writeBytesField(target, next, record.key ?? null)
   next = writeBytesField(target, next, record.value)
-  const headers = record.headers ?? []
+  const headers = record.headers ?? noHeaders
   next = writeVarint(target, next, headers.length)
   for (const header of headers) {
     next = writeVarint(target, next, Buffer.byteLength(header.key))
@@ -213,11 +216,13 @@ function writeRecord(target: Buffer, at: number, record: RecordInput, bodySize: 
   return next
 }
 
-/** Encoded size of one record as it sits in a batch (length prefix included). */
-export function encodedRecordBytes(record: RecordInput, options: { timestamp: number }): number {
-  const body = recordBodySize(record, (record.timestamp ?? options.timestamp) - options.timestamp,
-    0)
-  return varintSize(body) + body
+/**
+ * Size of a record's body, what its length prefix counts and what `recordBytesMax` limits (the
+ * log validator measures the same thing on encoded batches).
+ */
+export function recordBodyBytes(record: RecordInput,
+  deltas: { timestampDelta: number, offsetDelta: number }): number {
+  return recordBodySize(record, deltas.timestampDelta, deltas.offsetDelta)
 }
 
 /**
@@ -249,9 +254,8 @@ export function encodeBatch(records: readonly RecordInput[], options: EncodeBatc
   let at = 0
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!
-    at = writeRecord(section, at, record, bodySizes[i]!, {
-      timestamp: (record.timestamp ?? options.timestamp) - baseTimestamp, offset: deltas?.[i] ?? i,
-    })
+    at = writeRecord(section, at, record, bodySizes[i]!,
+      (record.timestamp ?? options.timestamp) - baseTimestamp, deltas?.[i] ?? i)
   }
   assert(at === recordsBytes, 'record sizes were computed wrong')
   const compression = options.compression ?? 'none'
@@ -339,7 +343,7 @@ function readRecord(source: Buffer, cursor: VarintCursor, header: BatchHeader): 
   if (headerCount < 0 || headerCount * 2 > end - cursor.position) {
     throw corrupt(`bad header count ${headerCount}`)
   }
-  const headers: RecordHeader[] = []
+  const headers: RecordHeader[] = headerCount === 0 ? noHeaders as RecordHeader[] : []
   for (let i = 0; i < headerCount; i++) {
     const headerKey = readBytesField(source, end, cursor)
     if (headerKey === null) throw corrupt('null header key')

@@ -35,7 +35,12 @@ export async function readSegment(segment: LogSegment, options: SegmentReadOptio
 Promise<SegmentRead> {
   const { offset, maxBytes, maxOffset } = options
   const limit = segment.sizeBytes
-  let position = segment.offsetIndex.floor(offset).position
+  const floor = segment.offsetIndex.floor(offset)
+  let position = floor.position
+  // Offsets lie outside the batch CRC (Kafka's v2 layout), so a flipped bit there passes the CRC.
+  // Each batch must start after the one before it ends and end inside the segment; a batch is
+  // served only once the header after it (or the segment end) has confirmed where it ends.
+  let expectedOffset = floor.offset
   let chunkBytes = options.indexIntervalBytes + maxBytes + BATCH_HEADER_BYTES
   while (position < limit) {
     const wanted = Math.min(chunkBytes, limit - position)
@@ -45,22 +50,32 @@ Promise<SegmentRead> {
     let start = -1
     let end = 0
     let nextOffset = segment.nextOffset
+    let confirmed = false
     while (chunk.length - at >= BATCH_HEADER_BYTES) {
       const size = batchSizeAt(chunk, at)
       const baseOffset = readInt64(chunk, at)
-      if (size < BATCH_HEADER_BYTES) throw corrupt(segment, baseOffset, `bad length ${size}`)
+      if (size < BATCH_HEADER_BYTES || position + at + size > limit) {
+        throw corrupt(segment, expectedOffset, `bad length ${size}`)
+      }
       const lastOffset = baseOffset + chunk.readInt32BE(at + 23)
+      if (baseOffset < expectedOffset || lastOffset < baseOffset
+        || lastOffset >= segment.nextOffset) {
+        throw corrupt(segment, expectedOffset, `offsets ${baseOffset}..${lastOffset} out of order`)
+      }
       if (start < 0 && lastOffset < offset) {
+        expectedOffset = lastOffset + 1
         at += size
         continue
       }
       if (baseOffset >= maxOffset) {
         nextOffset = baseOffset
+        confirmed = true
         break
       }
       const fits = at + size <= chunk.length
       if (start >= 0 && (!fits || at + size - start > maxBytes)) {
         nextOffset = baseOffset
+        confirmed = true
         break
       }
       if (!fits) break
@@ -69,9 +84,20 @@ Promise<SegmentRead> {
       if (start < 0) start = at
       end = at + size
       nextOffset = lastOffset + 1
+      expectedOffset = lastOffset + 1
       at += size
     }
-    if (start >= 0) return { bytes: chunk.subarray(start, end), nextOffset }
+    if (start >= 0) {
+      const after = position + end
+      if (!confirmed && after < limit) {
+        // The chunk ended before the next header: read its base offset to confirm the last one.
+        const next = await segment.readBytes(after, 8)
+        if (next.length < 8 || readInt64(next, 0) < expectedOffset) {
+          throw corrupt(segment, offset, 'offsets out of order')
+        }
+      }
+      return { bytes: chunk.subarray(start, end), nextOffset }
+    }
     if (at === 0) {
       if (chunk.length < BATCH_HEADER_BYTES) break
       // The batch at `position` is the one wanted and larger than the chunk: read it whole.

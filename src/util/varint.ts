@@ -10,7 +10,7 @@
  * when negative; always safe) and the sign bit, since zigzag = 2m + sign. The first byte carries
  * the sign and the low 6 bits of `m`; each later byte 7 more bits of `m`.
  */
-import { assert } from './assert.ts'
+import { AssertionError } from './assert.ts'
 
 /** Largest number of bytes a varlong takes (10 for 64 bits; 8 suffice for 2^53). */
 export const VARLONG_BYTES_MAX = 10
@@ -23,6 +23,8 @@ function magnitude(value: number): number {
 
 /** Bytes that `writeVarint(value)` writes. */
 export function varintSize(value: number): number {
+  if (value < 0x40 && value >= -0x40) return 1
+  if (value < 0x2000 && value >= -0x2000) return 2
   let rest = Math.floor(magnitude(value) / 64)
   let size = 1
   while (rest > 0) {
@@ -34,7 +36,10 @@ export function varintSize(value: number): number {
 
 /** Writes `value` zig-zag varint encoded at `position`; returns the position after it. */
 export function writeVarint(target: Uint8Array, position: number, value: number): number {
-  assert(Number.isSafeInteger(value), `varint value must be a safe integer, got ${value}`)
+  // Hot path (every field of every record): the message is built only when the check fails.
+  if (!Number.isSafeInteger(value)) {
+    throw new AssertionError(`varint value must be a safe integer, got ${value}`)
+  }
   let at = position
   // Fast path for values whose zig-zag form fits 31 bits: bit operators beat division.
   if (value < 0x40000000 && value >= -0x40000000) {
@@ -91,7 +96,9 @@ export function readVarint(source: Uint8Array, end: number, cursor: VarintCursor
 
 /** Writes a signed 64-bit big-endian integer given as a safe-integer number. */
 export function writeInt64(target: Buffer, position: number, value: number): void {
-  assert(Number.isSafeInteger(value), `int64 value must be a safe integer, got ${value}`)
+  if (!Number.isSafeInteger(value)) {
+    throw new AssertionError(`int64 value must be a safe integer, got ${value}`)
+  }
   const high = Math.floor(value / TWO_POW_32)
   target.writeInt32BE(high, position)
   target.writeUInt32BE(value - high * TWO_POW_32, position + 4)
