@@ -188,14 +188,17 @@ export class PartitionLog {
         + `batchBytesMax (${this.config.batchBytesMax}); append fewer records at a time.`)
     }
     const max = this.config.recordBytesMax
-    const baseTimestamp = readBatchHeader(batch, 0).baseTimestamp
-    for (const [i, record] of records.entries()) {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!
       // Cheap bound first: a body adds at most 31 bytes of framing plus 10 per header.
       let payload = (record.key?.length ?? 0) + (record.value?.length ?? 0) + 31
-      for (const h of record.headers ?? []) payload += h.key.length * 3 + (h.value?.length ?? 0) + 10
+      const headers = record.headers
+      if (headers !== undefined) {
+        for (const h of headers) payload += h.key.length * 3 + (h.value?.length ?? 0) + 10
+      }
       if (payload <= max) continue
       const bytes = recordBodyBytes(record, { offsetDelta: i,
-        timestampDelta: (record.timestamp ?? timestamp) - baseTimestamp })
+        timestampDelta: (record.timestamp ?? timestamp) - readBatchHeader(batch, 0).baseTimestamp })
       if (bytes > max) {
         throw new WeirError('MESSAGE_TOO_LARGE', `A record of ${bytes} bytes exceeds `
           + `recordBytesMax (${this.config.recordBytesMax}); make it smaller or raise the limit.`)

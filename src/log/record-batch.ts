@@ -191,22 +191,57 @@ number {
   return size
 }
 
+/** Most bytes a record can take encoded: fields at their widest varints (≤ 10 bytes each). */
+function recordBytesBound(record: RecordInput): number {
+  let bound = 40 + (record.key?.length ?? 0) + (record.value?.length ?? 0)
+  const headers = record.headers
+  if (headers !== undefined) {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    for (const header of headers) bound += 20 + header.key.length * 3 + (header.value?.length ?? 0)
+  }
+  return bound
+}
+
 function writeBytesField(target: Buffer, at: number, bytes: Buffer | null): number {
-  if (bytes === null) return writeVarint(target, at, -1)
-  const next = writeVarint(target, at, bytes.length)
+  if (bytes === null) {
+    target[at] = 1 // zig-zag -1: null
+    return at + 1
+  }
+  const next = writeSmallVarint(target, at, bytes.length)
   target.set(bytes, next)
   return next + bytes.length
 }
 
+/**
+ * Zig-zag varint of a non-negative int below 2^31 (lengths, sizes, offset deltas): the common
+ * case of the record hot path, without `writeVarint`'s general checks.
+ */
+function writeSmallVarint(target: Buffer, at: number, value: number): number {
+  let v = value * 2
+  while (v >= 0x80) {
+    target[at++] = (v & 0x7f) | 0x80
+    v >>>= 7
+  }
+  target[at++] = v
+  return at
+}
+
 function writeRecord(target: Buffer, at: number, record: RecordInput, bodySize: number,
   timestampDelta: number, offsetDelta: number): number {
-  let next = writeVarint(target, at, bodySize)
+  let next = writeSmallVarint(target, at, bodySize)
   target[next++] = 0
-  next = writeVarint(target, next, timestampDelta)
-  next = writeVarint(target, next, offsetDelta)
-  next = writeBytesField(target, next, record.key ?? null)
+  next = timestampDelta === 0 ? (target[next] = 0, next + 1)
+    : writeVarint(target, next, timestampDelta)
+  next = writeSmallVarint(target, next, offsetDelta)
+  const key = record.key
+  if (key === null || key === undefined) target[next++] = 1 // zig-zag -1: null
+  else next = writeBytesField(target, next, key)
   next = writeBytesField(target, next, record.value)
-  const headers = record.headers ?? noHeaders
+  const headers = record.headers
+  if (headers === undefined || headers.length === 0) {
+    target[next++] = 0
+    return next
+  }
   next = writeVarint(target, next, headers.length)
   for (const header of headers) {
     next = writeVarint(target, next, Buffer.byteLength(header.key))
@@ -241,27 +276,27 @@ export function encodeBatch(records: readonly RecordInput[], options: EncodeBatc
     if (i === 0) baseTimestamp = maxTimestamp = timestamp
     if (timestamp > maxTimestamp) maxTimestamp = timestamp
   }
-  const bodySizes = new Array<number>(records.length)
-  let recordsBytes = 0
+  // Records are written straight into the batch buffer, sized by an upper bound that needs only
+  // lengths, then cut to size: no per-record size array and no copy of the records section.
+  let bound = BATCH_HEADER_BYTES
+  for (let i = 0; i < records.length; i++) bound += recordBytesBound(records[i]!)
+  const buffer = Buffer.allocUnsafe(bound)
+  let at = BATCH_HEADER_BYTES
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!
-    const body = recordBodySize(record, (record.timestamp ?? options.timestamp) - baseTimestamp,
-      deltas?.[i] ?? i)
-    bodySizes[i] = body
-    recordsBytes += varintSize(body) + body
+    const timestampDelta = (record.timestamp ?? options.timestamp) - baseTimestamp
+    const offsetDelta = deltas?.[i] ?? i
+    at = writeRecord(buffer, at, record, recordBodySize(record, timestampDelta, offsetDelta),
+      timestampDelta, offsetDelta)
   }
-  let section = Buffer.allocUnsafe(recordsBytes)
-  let at = 0
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!
-    at = writeRecord(section, at, record, bodySizes[i]!,
-      (record.timestamp ?? options.timestamp) - baseTimestamp, deltas?.[i] ?? i)
-  }
-  assert(at === recordsBytes, 'record sizes were computed wrong')
+  assert(at <= bound, 'record size bound was computed wrong')
+  let batch = buffer.subarray(0, at)
   const compression = options.compression ?? 'none'
-  if (compression === 'gzip') section = gzipSync(section)
-  const batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + section.length)
-  section.copy(batch, BATCH_HEADER_BYTES)
+  if (compression === 'gzip') {
+    const compressed = gzipSync(batch.subarray(BATCH_HEADER_BYTES))
+    batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length)
+    compressed.copy(batch, BATCH_HEADER_BYTES)
+  }
   writeBatchHeader(batch, options, {
     attributes: compressionIds[compression] | (options.transactional ? TRANSACTIONAL_FLAG : 0)
       | (options.control ? CONTROL_FLAG : 0),
