@@ -25,7 +25,8 @@ export async function quickstart(options: QuickstartOptions): Promise<void> {
       const count = Math.min(options.batchRecords, options.records - written)
       await log.appendRecords(Array.from({ length: count }, (_, i) => ({
         key: Buffer.from(`user-${(written + i) % 100}`),
-        value: Buffer.from(JSON.stringify({ n: startOffset + written + i, at: systemClock.nowMs() })),
+        value: Buffer.from(JSON.stringify({ n: startOffset + written + i,
+          at: systemClock.nowMs() })),
       })))
       if ((written / options.batchRecords) % 20 === 0) {
         options.log(`appended ${written + count}/${options.records} (fsynced)`)

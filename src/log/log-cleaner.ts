@@ -233,7 +233,8 @@ async function swapIn(log: CleanableLog, group: readonly LogSegment[], endOffset
   nowMs: number): Promise<LogSegment> {
   const { fs, directory } = log
   const base = group[0]!.baseOffset
-  await fs.rename(segmentPath(directory, base, CLEANED_SUFFIX), swapPath(directory, base, endOffset))
+  await fs.rename(segmentPath(directory, base, CLEANED_SUFFIX),
+    swapPath(directory, base, endOffset))
   await fs.syncDirectory(directory)
   await completeSwap(fs, directory, { baseOffset: base, endOffset }, await fs.list(directory))
   const replacement = await LogSegment.open(fs, directory, base, nowMs)
@@ -258,8 +259,11 @@ LogSegment[] {
 /** One compaction pass over the closed segments. Run it through the log's maintenance queue. */
 export async function compactLog(log: CleanableLog, nowMs: number): Promise<CompactionResult> {
   const closed = log.closedSegments()
+  // Taken once: a roll while this pass runs makes a new active segment, and the segment that
+  // followed the last closed one (the old active) must bound the swap range, not the new one.
+  const activeBaseOffset = log.activeBaseOffset
   const facts = await learnTransactions(closed, log.config)
-  const cleanable = cleanableBelow(closed, log.activeBaseOffset, facts.firstUnstableOffset)
+  const cleanable = cleanableBelow(closed, activeBaseOffset, facts.firstUnstableOffset)
   const latest = await buildKeyMap(cleanable, facts, log.config)
   const context: CleanContext = { latest, facts, keptDataBatches: new Set(),
     tombstoneHorizonMs: nowMs - log.config.deleteRetentionMs }
@@ -273,7 +277,7 @@ export async function compactLog(log: CleanableLog, nowMs: number): Promise<Comp
       continue
     }
     const last = group[group.length - 1]!
-    const endOffset = closed[closed.indexOf(last) + 1]?.baseOffset ?? log.activeBaseOffset
+    const endOffset = closed[closed.indexOf(last) + 1]?.baseOffset ?? activeBaseOffset
     const path = segmentPath(log.directory, group[0]!.baseOffset, CLEANED_SUFFIX)
     result.bytesAfter += await writeCleaned(log, group, context, path)
     await swapIn(log, group, endOffset, nowMs)

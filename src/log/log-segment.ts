@@ -180,7 +180,9 @@ export class LogSegment {
           return { validBytes: position, nextOffset, defect: 'short header' }
         }
         const size = batchSizeAt(chunk, 0)
-        if (position + size > end) return { validBytes: position, nextOffset, defect: 'short batch' }
+        if (position + size > end) {
+          return { validBytes: position, nextOffset, defect: 'short batch' }
+        }
         chunkBytes = size
       }
       position += at

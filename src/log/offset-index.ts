@@ -53,7 +53,10 @@ export class OffsetIndex {
       }
     }
     if (found < 0) return { offset: this.baseOffset, position: 0 }
-    return { offset: this.baseOffset + this.relativeOffsets[found]!, position: this.positions[found]! }
+    return {
+      offset: this.baseOffset + this.relativeOffsets[found]!,
+      position: this.positions[found]!,
+    }
   }
 
   /** Drops entries at or past byte `position` (the log was truncated there). */

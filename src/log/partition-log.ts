@@ -13,6 +13,9 @@
  *
  * Any I/O failure takes the log offline (WEIR_ERR_LOG_OFFLINE): offsets were already handed out,
  * so the only safe continuation is to reopen and let recovery decide what is on disk.
+ *
+ * Over 500 lines: the writer, the readers and maintenance all guard the same segment list and
+ * offsets (assigned, written, synced); split apart they would have to expose that state.
  */
 import { WeirError } from '../errors.ts'
 import { assert } from '../util/assert.ts'

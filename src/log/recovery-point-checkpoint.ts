@@ -3,7 +3,7 @@
  * every batch is known to be fsynced (Kafka's recovery-point-offset-checkpoint, per log here).
  * Layout: magic "WRP1" u32, offset i64, crc32c u32 of the first 12 bytes.
  *
- * Written as tmp file → fdatasync → rename → fsync(directory), so a crash leaves the old or the
+ * Written as tmp file, fdatasync, rename, fsync(directory), so a crash leaves the old or the
  * new checkpoint, never a torn one. A damaged or missing checkpoint reads as undefined: recovery
  * then validates the whole active segment instead (slower, loses nothing).
  */

@@ -4,9 +4,10 @@
  *   00000000000000000000.log        record batches
  *   00000000000000000000.index      sparse offset index
  *   00000000000000000000.timeindex  sparse time index
- *   00000000000000000000.log.cleaned             compaction output being written (discarded on open)
- *   00000000000000000000-00000000000000000123.swap  compaction output committed to replace the
- *                                   segments with base offsets in [first, second) (completed on open)
+ *   00000000000000000000.log.cleaned  compaction output being written (discarded on open)
+ *   00000000000000000000-00000000000000000123.swap  compaction output committed to replace
+ *                                   the segments with base offsets in [first, second)
+ *                                   (completed on open)
  *   recovery-point.checkpoint       offset below which everything is synced
  */
 import { join } from 'node:path'

@@ -33,7 +33,8 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = buildTables() as [
 ]
 
 /** Pure-JS CRC-32C of `data[start, end)`, continuing from `previous` (0 for a fresh one). */
-export function crc32cSoftware(data: Uint8Array, start = 0, end = data.length, previous = 0): number {
+export function crc32cSoftware(data: Uint8Array, start = 0, end = data.length, previous = 0):
+number {
   let crc = ~previous >>> 0
   let i = start
   const aligned = start + ((end - start) & ~7)

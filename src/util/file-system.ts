@@ -54,8 +54,3 @@ export interface FileSystem {
   /** Whether a file or directory exists (page-cache view). */
   exists(path: string): Promise<boolean>
 }
-
-/** True when `error` is the file system's "no such file" error. */
-export function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT'
-}

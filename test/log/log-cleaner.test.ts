@@ -6,21 +6,21 @@
  * short at every mutating file operation on a SimDisk, followed by kill -9 or power loss and a
  * reopen, and the survivors are checked against both the old and the new log.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { encodeControlBatch } from '../../src/log/control-record.ts'
 import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import type { LogRecord } from '../../src/log/record-batch.ts'
-import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
+import { ManualClock } from '../../src/util/clock.ts'
 import type { FileSystem } from '../../src/util/file-system.ts'
 import { SimDisk, SimulatedCrashError } from '../../src/testing/sim-disk.ts'
+import { NodeFileSystem } from '../../src/util/node-file-system.ts'
+import {
+  noTimers, readAllRecords, scheduledFileSystem, withTempDir,
+} from '../helpers/log-fixtures.ts'
 
 const numRuns = Number(process.env.WEIR_NUM_RUNS ?? 40)
-const noTimers: Scheduler = { every: () => () => undefined }
 const config: Partial<LogConfig> = {
   cleanupPolicy: 'compact', segmentBytesMax: 2048, batchBytesMax: 1024, recordBytesMax: 512,
   indexIntervalBytes: 128, deleteRetentionMs: 1000,
@@ -40,27 +40,6 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
 )
-
-async function withTempDir<T>(run: (directory: string) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(join(tmpdir(), 'weir-cleaner-'))
-  try {
-    return await run(directory)
-  } finally {
-    await rm(directory, { recursive: true, force: true })
-  }
-}
-
-async function readAll(log: PartitionLog): Promise<LogRecord[]> {
-  const records: LogRecord[] = []
-  let offset = log.logStartOffset
-  while (offset < log.highWatermark) {
-    const result = await log.readRecords(offset)
-    records.push(...result.records)
-    if (result.nextOffset <= offset) break
-    offset = result.nextOffset
-  }
-  return records
-}
 
 function fold(records: readonly LogRecord[]): Map<string, string> {
   const state = new Map<string, string>()
@@ -94,15 +73,15 @@ describe('log compaction', () => {
   test.prop([fc.array(opArbitrary, { minLength: 1, maxLength: 40 })], { numRuns })(
     'a compacted log read from the start equals the fold latest value per key of the original '
     + 'log, with offsets strictly increasing and one record per key in the cleaned part',
-    async ops => withTempDir(async directory => {
+    async ops => withTempDir('weir-cleaner-', async directory => {
       const clock = new ManualClock(1_000_000)
       const log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
       try {
         await runWorkload(log, ops, clock)
-        const before = await readAll(log)
+        const before = await readAllRecords(log)
         const activeBase = log.activeBaseOffset
         await log.compact()
-        const after = await readAll(log)
+        const after = await readAllRecords(log)
         expect(fold(after)).toEqual(fold(before))
         for (let i = 1; i < after.length; i++) {
           expect(after[i]!.offset).toBeGreaterThan(after[i - 1]!.offset)
@@ -124,15 +103,54 @@ describe('log compaction', () => {
         expect((await log.compact()).segmentsRewritten).toBe(0)
         await log.close()
         const reopened = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
-        expect(summary(await readAll(reopened))).toEqual(summary(after))
+        expect(summary(await readAllRecords(reopened))).toEqual(summary(after))
         await reopened.close()
       } finally {
         await log.close()
       }
     }))
 
+  test.prop([fc.array(opArbitrary, { minLength: 8, maxLength: 40 }),
+    fc.array(opArbitrary, { maxLength: 15 }), fc.scheduler()], { numRuns })(
+    'compaction running alongside appends and rolls loses no appended record and leaves the fold '
+    + 'of the log equal to the fold of everything appended',
+    async (before, rest, scheduler) => withTempDir('weir-cleaner-', async directory => {
+      // An append then a roll first, so a roll often lands while the compaction pass runs.
+      const during: Op[] = [{ kind: 'append', records: [{ key: 0, value: 'x', age: 0 }] },
+        { kind: 'roll' }, ...rest]
+      const clock = new ManualClock(1_000_000)
+      const fs = scheduledFileSystem(new NodeFileSystem(), scheduler)
+      const log = await scheduler.waitFor(PartitionLog.open({ directory, config, clock,
+        scheduler: noTimers, fs }))
+      try {
+        await scheduler.waitFor(runWorkload(log, before, clock).then(() => log.roll()))
+        // Every file operation of the compaction pass and of the appends and rolls waits for
+        // its turn from the scheduler, which interleaves them differently in every run.
+        const compaction = log.compact()
+        const appends = runWorkload(log, during, clock)
+        await scheduler.waitFor(Promise.all([compaction, appends]))
+        const everything = await scheduler.waitFor(readAllRecords(log))
+        await scheduler.waitFor(log.close())
+        const reopened = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
+        const afterReopen = await readAllRecords(reopened)
+        await reopened.close()
+        expect(summary(afterReopen)).toEqual(summary(everything))
+        const model = new Map<string, string>()
+        for (const op of [...before, ...during]) {
+          if (op.kind !== 'append') continue
+          for (const r of op.records) {
+            if (r.value === null) model.delete(`k${r.key}`)
+            else model.set(`k${r.key}`, r.value)
+          }
+        }
+        expect(fold(everything)).toEqual(model)
+      } finally {
+        await scheduler.waitFor(log.close())
+      }
+    }))
+
   it('drops aborted transaction data, keeps markers of kept data, and never cleans an open '
-    + 'transaction', async () => withTempDir(async directory => {
+    + 'transaction', async () => withTempDir('weir-cleaner-', async directory => {
     const clock = new ManualClock(1_000_000)
     const log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers })
     const txn = (producerId: number, key: string, value: string) => log.appendRecords(
@@ -155,7 +173,7 @@ describe('log compaction', () => {
     await log.roll()
     await log.appendRecords([{ key: Buffer.from('z'), value: Buffer.from('active') }])
     await log.compact()
-    const values = (await readAll(log)).map(r => `${r.offset}:${r.key?.toString('latin1')}`)
+    const values = (await readAllRecords(log)).map(r => `${r.offset}:${r.key?.toString('latin1')}`)
     expect(values).not.toContain('0:a')
     expect(values).toContain('2:b')
     expect(values).toContain('4:c')
@@ -174,9 +192,9 @@ describe('log compaction', () => {
         fs: setup })
       await runWorkload(log, ops, clock)
       await log.roll()
-      const original = await readAll(log)
+      const original = await readAllRecords(log)
       await log.compact()
-      const compacted = await readAll(log)
+      const compacted = await readAllRecords(log)
       await log.close()
       const steps = Math.min(60, setup.operationCount)
       for (let step = 0; step < steps; step += 1 + (seed % 3)) {
@@ -192,7 +210,7 @@ describe('log compaction', () => {
         else await disk.restart()
         log = await PartitionLog.open({ directory, config, clock, scheduler: noTimers,
           fs: disk as FileSystem })
-        const survivors = await readAll(log)
+        const survivors = await readAllRecords(log)
         for (let i = 1; i < survivors.length; i++) {
           expect(survivors[i]!.offset).toBeGreaterThan(survivors[i - 1]!.offset)
         }

@@ -11,46 +11,24 @@
  * truncated, bit-flipped or extended with garbage at generated positions. The next open and a
  * full read are compared with the array of records appended.
  */
-import { readdir, readFile, rm, truncate, unlink, writeFile, mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, truncate, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { WeirError } from '../../src/errors.ts'
-import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import {
-  batchSizeAt, type Compression, type LogRecord, readBatchHeader, type RecordInput,
+  batchSizeAt, type Compression, readBatchHeader, type RecordInput,
 } from '../../src/log/record-batch.ts'
-import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
+import { ManualClock } from '../../src/util/clock.ts'
 import type { FileHandle, FileSystem, OpenMode } from '../../src/util/file-system.ts'
 import { NodeFileSystem } from '../../src/util/node-file-system.ts'
+import {
+  hex, noTimers, plain, type PlainRecord, readAllRecords, smallLogConfig, withTempDir,
+} from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
 
-const noTimers: Scheduler = { every: () => () => undefined }
-const small: Partial<LogConfig> = {
-  segmentBytesMax: 4096, batchBytesMax: 2048, recordBytesMax: 1024, indexIntervalBytes: 256,
-}
 const CHECKPOINT = 'recovery-point.checkpoint'
-
-interface PlainRecord {
-  readonly offset: number
-  readonly timestamp: number
-  readonly key: string | null
-  readonly value: string | null
-  readonly headers: ReadonlyArray<{ key: string, value: string | null }>
-}
-
-const hex = (bytes: Buffer | null | undefined): string | null =>
-  bytes === null || bytes === undefined ? null : bytes.toString('hex')
-
-function plain(record: LogRecord): PlainRecord {
-  return {
-    offset: record.offset, timestamp: record.timestamp, key: hex(record.key),
-    value: hex(record.value),
-    headers: record.headers.map(header => ({ key: header.key, value: hex(header.value) })),
-  }
-}
 
 const bytes = (maxLength: number): fc.Arbitrary<Buffer> =>
   fc.uint8Array({ maxLength }).map(array => Buffer.from(array))
@@ -69,17 +47,8 @@ const batchArbitrary = fc.record({
 })
 type Batch = typeof batchArbitrary extends fc.Arbitrary<infer T> ? T : never
 
-async function withTempDir<T>(run: (directory: string) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(join(tmpdir(), 'weir-recovery-'))
-  try {
-    return await run(directory)
-  } finally {
-    await rm(directory, { recursive: true, force: true })
-  }
-}
-
 function openLog(directory: string, fs?: FileSystem): Promise<PartitionLog> {
-  return PartitionLog.open({ directory, config: small, clock: new ManualClock(50),
+  return PartitionLog.open({ directory, config: smallLogConfig, clock: new ManualClock(50),
     scheduler: noTimers, ...(fs === undefined ? {} : { fs }) })
 }
 
@@ -101,15 +70,7 @@ async function appendAll(log: PartitionLog, batches: readonly Batch[]): Promise<
 }
 
 async function readAll(log: PartitionLog, from = log.logStartOffset): Promise<PlainRecord[]> {
-  const records: PlainRecord[] = []
-  let offset = from
-  while (offset < log.highWatermark) {
-    const result = await log.readRecords(offset)
-    expect(result.nextOffset).toBeGreaterThan(offset)
-    records.push(...result.records.map(plain))
-    offset = result.nextOffset
-  }
-  return records
+  return (await readAllRecords(log, from)).map(plain)
 }
 
 /** `.log` files of the directory, oldest first. */
@@ -222,7 +183,7 @@ describe('log recovery', () => {
     'corrupt the tail of the active segment at a random byte (truncate, flip bits, append '
     + 'garbage); reopen recovers a prefix that contains every batch that was fsynced before the '
     + 'damage', async (synced, tail, damage) => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-recovery-', async directory => {
         // The synced region: appended, then closed, which checkpoints its end.
         const first = await openLog(directory)
         const model = await appendAll(first, synced)
@@ -281,7 +242,7 @@ describe('log recovery', () => {
     'bit flips and truncation of .index, .timeindex and recovery-point.checkpoint files are '
     + 'repaired by rebuilding, with no record lost and lookups by time still right',
     async (batches, damages) => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-recovery-', async directory => {
         const log = await openLog(directory)
         const model = await appendAll(log, batches)
         await log.close()
@@ -327,7 +288,7 @@ describe('log recovery', () => {
     'a bit flip in synced batch data (a closed segment, or the active one below the checkpoint) '
     + 'is WEIR_ERR_LOG_CORRUPT naming the segment file, at open or when read, and never a wrong '
     + 'record', async (batches, segmentChoice, at, mask, dropIndex) => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-recovery-', async directory => {
         const log = await openLog(directory)
         // At least two segments, so closed segments are always among the targets.
         const model = await appendAll(log, batches.map((batch, i) =>
@@ -385,7 +346,7 @@ describe('log recovery', () => {
 
   it('removes leftover .log.cleaned, .tmp and orphan index files on open and keeps the log',
     async () => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-recovery-', async directory => {
         const log = await openLog(directory)
         const model = await appendAll(log, [
           { records: [{ value: Buffer.from('a') }], compression: 'none', rollAfter: true },

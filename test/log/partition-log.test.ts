@@ -14,8 +14,6 @@
  * Over 500 lines because STYLE.md keeps one test file per source file, and partition-log.ts owns
  * every contract above; recovery and power loss have their own files.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
@@ -24,38 +22,15 @@ import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import {
   batchDefect, type Compression, computeBatchCrc, decodeRecords, encodeBatch, forEachBatch,
-  type LogRecord, readBatchHeader, recordBodyBytes, type RecordInput,
+  readBatchHeader, recordBodyBytes, type RecordInput,
 } from '../../src/log/record-batch.ts'
-import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
+import { ManualClock } from '../../src/util/clock.ts'
 import type { FileHandle, FileSystem, OpenMode } from '../../src/util/file-system.ts'
 import { NodeFileSystem } from '../../src/util/node-file-system.ts'
+import {
+  hex, noTimers, plain, type PlainRecord, readAllRecords, smallLogConfig, withTempDir,
+} from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
-
-const noTimers: Scheduler = { every: () => () => undefined }
-/** Small limits so a handful of appends fills a segment and the index is not trivial. */
-const small: Partial<LogConfig> = {
-  segmentBytesMax: 4096, batchBytesMax: 2048, recordBytesMax: 1024, indexIntervalBytes: 256,
-}
-
-/** A record as the model keeps it: comparable with `toEqual`. */
-interface PlainRecord {
-  readonly offset: number
-  readonly timestamp: number
-  readonly key: string | null
-  readonly value: string | null
-  readonly headers: ReadonlyArray<{ key: string, value: string | null }>
-}
-
-const hex = (bytes: Buffer | null | undefined): string | null =>
-  bytes === null || bytes === undefined ? null : bytes.toString('hex')
-
-function plain(record: LogRecord): PlainRecord {
-  return {
-    offset: record.offset, timestamp: record.timestamp, key: hex(record.key),
-    value: hex(record.value),
-    headers: record.headers.map(header => ({ key: header.key, value: hex(header.value) })),
-  }
-}
 
 function expected(input: RecordInput, offset: number, batchTimestamp: number): PlainRecord {
   return {
@@ -78,17 +53,8 @@ const recordArbitrary: fc.Arbitrary<RecordInput> = fc.record({
 const recordsArbitrary = fc.array(recordArbitrary, { minLength: 1, maxLength: 5 })
 const compressionArbitrary = fc.constantFrom<Compression>('none', 'gzip')
 
-async function withTempDir<T>(run: (directory: string) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(join(tmpdir(), 'weir-log-'))
-  try {
-    return await run(directory)
-  } finally {
-    await rm(directory, { recursive: true, force: true })
-  }
-}
-
-function openLog(directory: string, clock: ManualClock, config: Partial<LogConfig> = small,
-  fs?: FileSystem): Promise<PartitionLog> {
+function openLog(directory: string, clock: ManualClock,
+  config: Partial<LogConfig> = smallLogConfig, fs?: FileSystem): Promise<PartitionLog> {
   return PartitionLog.open({ directory, config, clock, scheduler: noTimers,
     ...(fs === undefined ? {} : { fs }) })
 }
@@ -106,15 +72,7 @@ async function appendTo(log: PartitionLog, clock: ManualClock, records: readonly
 
 /** Every batch from the log start to the high watermark, decoded. */
 async function readAll(log: PartitionLog): Promise<PlainRecord[]> {
-  const records: PlainRecord[] = []
-  let offset = log.logStartOffset
-  while (offset < log.highWatermark) {
-    const result = await log.readRecords(offset)
-    expect(result.nextOffset).toBeGreaterThan(offset)
-    records.push(...result.records.map(plain))
-    offset = result.nextOffset
-  }
-  return records
+  return (await readAllRecords(log)).map(plain)
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<WeirError> {
@@ -160,7 +118,7 @@ describe('PartitionLog', () => {
     { numRuns: numRuns() })(
     'any sequence of appends, rolls and reopenings reads back exactly what was appended, in '
     + 'order, with the right offsets and timestamps', async commands => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-log-', async directory => {
         const clock = new ManualClock(1_000)
         const model: PlainRecord[] = []
         let log = await openLog(directory, clock)
@@ -214,7 +172,7 @@ describe('PartitionLog', () => {
 
   it('refuses reads below the log start, above the log end and at non-integer offsets with '
     + 'OFFSET_OUT_OF_RANGE', async () => {
-    await withTempDir(async directory => {
+    await withTempDir('weir-log-', async directory => {
       const clock = new ManualClock(0)
       const log = await openLog(directory, clock)
       try {
@@ -239,10 +197,10 @@ describe('PartitionLog', () => {
   ], { numRuns: numRuns() })(
     'offsetForTimestamp returns the first offset whose timestamp is at or after the time, even '
     + 'when timestamps go backwards across batches', async (batches, extraQueries) => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-log-', async directory => {
         const clock = new ManualClock(0)
         // Index entries every batch or so, so the time index (not only the scan) is exercised.
-        const config = { ...small, indexIntervalBytes: 64 }
+        const config = { ...smallLogConfig, indexIntervalBytes: 64 }
         let log = await openLog(directory, clock, config)
         const timestamps: number[] = []
         try {
@@ -288,7 +246,7 @@ describe('PartitionLog', () => {
       'an append over recordBytesMax fails with MESSAGE_TOO_LARGE and one over batchBytesMax with '
       + 'RECORD_LIST_TOO_LARGE, through either entry point, and leaves the log unchanged',
       async (before, refused, viaAppend, field) => {
-        await withTempDir(async directory => {
+        await withTempDir('weir-log-', async directory => {
           const clock = new ManualClock(5)
           const log = await openLog(directory, clock)
           try {
@@ -327,14 +285,14 @@ describe('PartitionLog', () => {
       { numRuns: numRuns() })(
       'both entry points agree on recordBytesMax: a record body of exactly the limit is stored, '
       + 'one byte more is MESSAGE_TOO_LARGE', async (excess, headerCount, viaAppend) => {
-        await withTempDir(async directory => {
+        await withTempDir('weir-log-', async directory => {
           const clock = new ManualClock(5)
           const log = await openLog(directory, clock)
           try {
             const headers = Array.from({ length: headerCount }, (_, i) => ({
               key: `h${i}`, value: Buffer.from('v') }))
             // Find the value size whose record body is exactly recordBytesMax + excess.
-            const limit = small.recordBytesMax!
+            const limit = smallLogConfig.recordBytesMax!
             const bodyOf = (valueBytes: number): number => recordBodyBytes(
               { value: Buffer.alloc(valueBytes), headers }, { timestampDelta: 0, offsetDelta: 0 })
             let valueBytes = limit
@@ -356,7 +314,7 @@ describe('PartitionLog', () => {
       { numRuns: numRuns() })(
       'a batch whose CRC-covered bytes were changed is refused with CORRUPT_MESSAGE and nothing '
       + 'is written', async (records, compression, at, mask) => {
-        await withTempDir(async directory => {
+        await withTempDir('weir-log-', async directory => {
           const clock = new ManualClock(0)
           const log = await openLog(directory, clock)
           try {
@@ -376,7 +334,7 @@ describe('PartitionLog', () => {
 
     it('refuses malformed offset deltas, a wrong record count, a wrong lastOffsetDelta and '
       + 'control batches with INVALID_RECORD, and writes nothing', async () => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-log-', async directory => {
         const log = await openLog(directory, new ManualClock(0))
         try {
           const records = [1, 2, 3].map(i => ({ value: Buffer.from(`v${i}`) }))
@@ -412,7 +370,7 @@ describe('PartitionLog', () => {
   }), { minLength: 1, maxLength: 30 })], { numRuns: numRuns() })(
     'a segment rolls at the first append once segmentMs has passed since its first append, '
     + 'and not before', async steps => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-log-', async directory => {
         const clock = new ManualClock(0)
         const log = await openLog(directory, clock, { segmentMs: 1000 })
         try {
@@ -450,9 +408,9 @@ describe('PartitionLog', () => {
     'retention deletes whole oldest closed segments past retentionMs or beyond retentionBytes, '
     + 'never the active one, and the log start moves to the first kept segment across a reopen',
     async (batches, retentionBytes, retentionMs, laterMs) => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-log-', async directory => {
         const clock = new ManualClock(0)
-        const config = { ...small, retentionBytes, retentionMs }
+        const config = { ...smallLogConfig, retentionBytes, retentionMs }
         let log = await openLog(directory, clock, config)
         try {
           const model: PlainRecord[] = []
@@ -517,10 +475,10 @@ describe('PartitionLog', () => {
     { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 3 })], { numRuns: numRuns() })(
     'concurrent appends get contiguous, non-overlapping offsets in call order, all read back, '
     + 'and share fdatasyncs (group commit)', async (batches, before) => {
-      await withTempDir(async directory => {
+      await withTempDir('weir-log-', async directory => {
         const fs = new CountingFileSystem()
         const clock = new ManualClock(0)
-        const log = await openLog(directory, clock, small, fs)
+        const log = await openLog(directory, clock, smallLogConfig, fs)
         try {
           const model: PlainRecord[] = []
           for (let i = 0; i < before; i++) {
@@ -561,7 +519,7 @@ describe('PartitionLog', () => {
     ['unknown cleanup policy', { cleanupPolicy: 'shred' as unknown as LogConfig['cleanupPolicy'] }],
     ['zero groupCommitBatchesMax', { groupCommitBatchesMax: 0 }],
   ])('refuses %s with INVALID_CONFIG before touching the disk', async (_name, config) => {
-    await withTempDir(async parent => {
+    await withTempDir('weir-log-', async parent => {
       const directory = join(parent, 'log')
       const error = await expectCode(openLog(directory, new ManualClock(0), config),
         'INVALID_CONFIG')

@@ -14,41 +14,30 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { WeirError } from '../../src/errors.ts'
-import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import {
   batchDefect, decodeRecords, forEachBatch, type LogRecord, readBatchHeader, type RecordInput,
 } from '../../src/log/record-batch.ts'
 import { mulberry32, SimDisk, SimulatedCrashError } from '../../src/testing/sim-disk.ts'
-import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
+import { ManualClock } from '../../src/util/clock.ts'
+import { hex, noTimers, plain, type PlainRecord, smallLogConfig } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
 
-const noTimers: Scheduler = { every: () => () => undefined }
 const directory = '/data/partition-0'
-const small: Partial<LogConfig> = {
-  segmentBytesMax: 4096, batchBytesMax: 2048, recordBytesMax: 1024, indexIntervalBytes: 256,
-}
 
-interface PlainRecord {
-  readonly offset: number
-  readonly timestamp: number
-  readonly key: string | null
-  readonly value: string | null
-}
+/** A record as the attempts keep it: the workload writes no headers, so none are compared. */
+type BareRecord = Omit<PlainRecord, 'headers'>
 
 /** One call to `appendRecords` that was given offsets. */
 interface Attempt {
   readonly baseOffset: number
-  readonly records: readonly PlainRecord[]
+  readonly records: readonly BareRecord[]
   acknowledged: boolean
 }
 
-const hex = (bytes: Buffer | null | undefined): string | null =>
-  bytes === null || bytes === undefined ? null : bytes.toString('hex')
-
-function plain(record: LogRecord): PlainRecord {
-  return { offset: record.offset, timestamp: record.timestamp, key: hex(record.key),
-    value: hex(record.value) }
+function bare(record: LogRecord): BareRecord {
+  const { offset, timestamp, key, value } = plain(record)
+  return { offset, timestamp, key, value }
 }
 
 const recordArbitrary: fc.Arbitrary<RecordInput> = fc.record({
@@ -89,8 +78,8 @@ async function appendTogether(log: PartitionLog, clock: ManualClock, attempts: A
 
 /** Reads the whole log as batches, checking each is undamaged. */
 async function readBatches(log: PartitionLog):
-Promise<Array<{ baseOffset: number, lastOffset: number, records: PlainRecord[] }>> {
-  const batches: Array<{ baseOffset: number, lastOffset: number, records: PlainRecord[] }> = []
+Promise<Array<{ baseOffset: number, lastOffset: number, records: BareRecord[] }>> {
+  const batches: Array<{ baseOffset: number, lastOffset: number, records: BareRecord[] }> = []
   let offset = log.logStartOffset
   while (offset < log.highWatermark) {
     const { bytes, nextOffset } = await log.read(offset)
@@ -100,7 +89,7 @@ Promise<Array<{ baseOffset: number, lastOffset: number, records: PlainRecord[] }
       const header = readBatchHeader(bytes, position)
       batches.push({ baseOffset: header.baseOffset,
         lastOffset: header.baseOffset + header.lastOffsetDelta,
-        records: decodeRecords(bytes, position).map(plain) })
+        records: decodeRecords(bytes, position).map(bare) })
     })
     offset = nextOffset
   }
@@ -159,8 +148,8 @@ describe('power failure', () => {
       const disk = new SimDisk({ seed: power.seed })
       const clock = new ManualClock(0)
       // Segments of a few batches each, so rolls and retention happen within a short workload.
-      const config = { ...small, segmentBytesMax: 2048, flush: 'always' as const, retentionBytes,
-        retentionMs }
+      const config = { ...smallLogConfig, segmentBytesMax: 2048, flush: 'always' as const,
+        retentionBytes, retentionMs }
       const open = (): Promise<PartitionLog> => PartitionLog.open({ directory, config, clock,
         fs: disk, scheduler: noTimers })
       let log = await open()
@@ -239,7 +228,7 @@ describe('power failure', () => {
     + 'issued before the last completed flush', async (steps, power) => {
       const disk = new SimDisk({ seed: power.seed })
       const clock = new ManualClock(0)
-      const config = { ...small, flush: { intervalMs: 1000 } }
+      const config = { ...smallLogConfig, flush: { intervalMs: 1000 } }
       const open = (): Promise<PartitionLog> => PartitionLog.open({ directory, config, clock,
         fs: disk, scheduler: noTimers })
       let log = await open()
@@ -287,7 +276,8 @@ describe('power failure during retention', () => {
       const disk = new SimDisk({ seed: power.seed })
       const clock = new ManualClock(0)
       const open = (retentionBytes: number): Promise<PartitionLog> => PartitionLog.open({
-        directory, config: { ...small, retentionBytes }, clock, fs: disk, scheduler: noTimers })
+        directory, config: { ...smallLogConfig, retentionBytes }, clock, fs: disk,
+        scheduler: noTimers })
       let log = await open(-1)
       const attempts: Attempt[] = []
       for (const records of batches) {
