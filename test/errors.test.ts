@@ -12,8 +12,9 @@ import { readFileSync } from 'node:fs'
 import { test, fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { type ErrorCode, errorCodeInfo, errorCodes, WeirError } from '../src/errors.ts'
+import { numRuns as defaultNumRuns } from './helpers/num-runs.ts'
 
-const numRuns = Number(process.env.WEIR_FC_RUNS ?? 100)
+const numRuns = defaultNumRuns(100)
 
 interface DocumentedCode {
   readonly code: string

@@ -19,8 +19,9 @@ import { NodeFileSystem } from '../../src/util/node-file-system.ts'
 import {
   noTimers, readAllRecords, scheduledFileSystem, withTempDir,
 } from '../helpers/log-fixtures.ts'
+import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
-const numRuns = Number(process.env.WEIR_NUM_RUNS ?? 40)
+const numRuns = defaultNumRuns(40)
 const config: Partial<LogConfig> = {
   cleanupPolicy: 'compact', segmentBytesMax: 2048, batchBytesMax: 1024, recordBytesMax: 512,
   indexIntervalBytes: 128, deleteRetentionMs: 1000,

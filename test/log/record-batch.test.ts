@@ -20,8 +20,9 @@ import {
   encodeBatch, isControl, isTransactional, LOG_OVERHEAD_BYTES, MAGIC_V2, readBatchHeader,
   setBaseOffset, type Compression, type EncodeBatchOptions, type LogRecord, type RecordInput,
 } from '../../src/log/record-batch.ts'
+import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
-const numRuns = Number(process.env.WEIR_FC_RUNS ?? 150)
+const numRuns = defaultNumRuns(150)
 const MAX = Number.MAX_SAFE_INTEGER
 const CRC_POSITION = 17
 

@@ -8,8 +8,9 @@ import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { SimDisk, SimulatedCrashError, mulberry32 } from '../../src/testing/sim-disk.ts'
 import type { FileHandle } from '../../src/util/file-system.ts'
+import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
-const numRuns = Math.min(200, Number(process.env.WEIR_NUM_RUNS ?? 100))
+const numRuns = defaultNumRuns(100)
 
 async function readAll(handle: FileHandle): Promise<Buffer> {
   const bytes = Buffer.alloc(await handle.size())

@@ -12,8 +12,9 @@
 import { test, fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { crc32c as crc32cDefault, crc32cSoftware } from '../../src/util/crc32c.ts'
+import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
-const numRuns = Number(process.env.WEIR_FC_RUNS ?? 300)
+const numRuns = defaultNumRuns(300)
 
 /** CRC-32C by definition: reflected polynomial 0x82F63B78, one bit at a time. */
 function referenceCrc32c(bytes: Uint8Array, previous = 0): number {

@@ -14,8 +14,9 @@ import {
   readInt64, readVarint, VARLONG_BYTES_MAX, varintSize, writeInt64, writeVarint,
   type VarintCursor,
 } from '../../src/util/varint.ts'
+import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
-const numRuns = Number(process.env.WEIR_FC_RUNS ?? 300)
+const numRuns = defaultNumRuns(300)
 const MAX = Number.MAX_SAFE_INTEGER
 
 /** Zig-zag varint by definition, in exact 64-bit BigInt arithmetic. */
