@@ -39,7 +39,7 @@ function corruption(path: string, offset: number, defect: string): WeirError {
 async function tidyDirectory(fs: FileSystem, directory: string): Promise<number[]> {
   const names = await fs.list(directory)
   for (const name of names) {
-    if (name.endsWith(CLEANED_SUFFIX) || name.endsWith('.tmp') || name.endsWith('.cleaned')) {
+    if (name.endsWith(CLEANED_SUFFIX) || name.endsWith('.tmp')) {
       await fs.unlink(join(directory, name))
     }
   }
