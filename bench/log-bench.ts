@@ -278,8 +278,16 @@ async function fillLog(dir: string, count: number): Promise<void> {
   await partitionLog.close()
 }
 
-/** Reads the whole log from offset 0 with `readRecords` (decoding every record). */
-async function readDecoded(dir: string, maxBytes: number): Promise<Timed> {
+/** What one read call gave: records and value bytes seen, and where to read next. */
+interface ReadStep {
+  readonly records: number
+  readonly bytes: number
+  readonly nextOffset: number
+}
+
+/** Reads the whole log from offset 0, one `step` per call, timing only the reads. */
+async function readWhole(dir: string, step: (log: PartitionLog, offset: number) =>
+Promise<ReadStep>): Promise<Timed> {
   const partitionLog = await openLog(dir, { flush: 'never' })
   try {
     const end = partitionLog.logEndOffset
@@ -288,10 +296,10 @@ async function readDecoded(dir: string, maxBytes: number): Promise<Timed> {
     let bytes = 0
     const stop = startTimer()
     while (offset < end) {
-      const result = await partitionLog.readRecords(offset, { maxBytes })
+      const result = await step(partitionLog, offset)
       if (result.nextOffset <= offset) throw new Error(`read stalled at offset ${offset}`)
-      records += result.records.length
-      for (const record of result.records) bytes += record.value?.length ?? 0
+      records += result.records
+      bytes += result.bytes
       offset = result.nextOffset
     }
     const seconds = stop()
@@ -301,30 +309,26 @@ async function readDecoded(dir: string, maxBytes: number): Promise<Timed> {
   }
 }
 
-/** Reads the whole log from offset 0 with `read`, counting records from batch headers only. */
-async function readBatches(dir: string, maxBytes: number): Promise<Timed> {
-  const partitionLog = await openLog(dir, { flush: 'never' })
-  try {
-    const end = partitionLog.logEndOffset
-    let offset = 0
-    let records = 0
+/** `readRecords` of up to `maxBytes` a call: CRC checked and every record decoded. */
+function readDecoded(dir: string, maxBytes: number): Promise<Timed> {
+  return readWhole(dir, async (log, offset) => {
+    const { records, nextOffset } = await log.readRecords(offset, { maxBytes })
     let bytes = 0
-    const stop = startTimer()
-    while (offset < end) {
-      const result = await partitionLog.read(offset, { maxBytes })
-      if (result.nextOffset <= offset) throw new Error(`read stalled at offset ${offset}`)
-      const buffer = result.bytes
-      forEachBatch(buffer, position => {
-        records += buffer.readInt32BE(position + RECORD_COUNT_OFFSET)
-      })
-      bytes += buffer.length
-      offset = result.nextOffset
-    }
-    const seconds = stop()
-    return { seconds, records, bytes }
-  } finally {
-    await partitionLog.close()
-  }
+    for (const record of records) bytes += record.value?.length ?? 0
+    return { records: records.length, bytes, nextOffset }
+  })
+}
+
+/** `read` of up to `maxBytes` a call: CRC checked, records counted from batch headers only. */
+function readBatches(dir: string, maxBytes: number): Promise<Timed> {
+  return readWhole(dir, async (log, offset) => {
+    const { bytes: buffer, nextOffset } = await log.read(offset, { maxBytes })
+    let records = 0
+    forEachBatch(buffer, position => {
+      records += buffer.readInt32BE(position + RECORD_COUNT_OFFSET)
+    })
+    return { records, bytes: buffer.length, nextOffset }
+  })
 }
 
 function crcThroughput(): number {
