@@ -1,0 +1,41 @@
+/**
+ * Goal: the README's main job (`npm start` = `weir quickstart`) and the example script keep
+ * working. Method: run them as real child processes through the `weir` bin and tsx on a temp dir,
+ * twice for the quickstart (the second run must find the first run's records and append after).
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = resolve(import.meta.dirname, '../..')
+let directory: string | undefined
+
+afterEach(async () => {
+  if (directory !== undefined) await rm(directory, { recursive: true, force: true })
+})
+
+it('weir quickstart appends, reads back and verifies records, and a second run continues the log',
+  async () => {
+    directory = await mkdtemp(join(tmpdir(), 'weir-quickstart-'))
+    const args = [join(root, 'bin/weir.js'), 'quickstart', '--dir', directory, '--records', '1500']
+    const first = await run(process.execPath, args, { cwd: root })
+    expect(first.stdout).toContain('read back and verified 1500 records from offset 0')
+    const second = await run(process.execPath, args, { cwd: root })
+    expect(second.stdout).toContain('read back and verified 1500 records from offset 1500')
+    expect(second.stdout).toContain('"logEndOffset":3000')
+  }, 60_000)
+
+it('the partition-log example compacts to the latest value per key', async () => {
+  directory = await mkdtemp(join(tmpdir(), 'weir-example-'))
+  const { stdout } = await run(process.execPath,
+    ['--import', 'tsx', join(root, 'examples/partition-log.ts'), directory], { cwd: root })
+  expect(stdout).toContain('first record at or after minute 3: offset 6')
+  const lines = stdout.trim().split('\n')
+  const afterCompaction = lines.slice(lines.findIndex(l => l.startsWith('compaction rewrote')) + 1)
+  expect(afterCompaction.slice(0, 2)).toEqual([
+    '8 {"user":"alice","balance":40}', '9 {"user":"bob","balance":40}'])
+}, 60_000)
