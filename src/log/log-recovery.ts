@@ -94,8 +94,7 @@ export async function rebuildFrom(segment: LogSegment, from: { position: number,
       baseOffset: header.baseOffset, lastOffset: header.baseOffset + header.lastOffsetDelta,
       maxTimestamp: header.maxTimestamp, sizeBytes: header.batchLength + 12,
     }
-    segment.index(batch, position, config.indexIntervalBytes)
-    segment.track(batch, position)
+    segment.track(batch, position, config.indexIntervalBytes)
   })
 }
 

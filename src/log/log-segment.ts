@@ -83,24 +83,23 @@ export class LogSegment {
     return segment
   }
 
-  /** Records a batch now stored at byte `position` in the indexes and counters. */
-  track(batch: BatchInfo, position: number): void {
+  /**
+   * Records a batch now stored at byte `position`: an index entry for the first batch and then
+   * one per `indexIntervalBytes` of log, and the segment's end, next offset and max timestamp.
+   */
+  track(batch: BatchInfo, position: number, indexIntervalBytes: number): void {
     assert(batch.baseOffset >= this.nextOffset, 'segment offsets must increase')
     assert(position === this.sizeBytes, 'batches are tracked in file order')
-    this.sizeBytes = position + batch.sizeBytes
-    this.nextOffset = batch.lastOffset + 1
-    if (batch.maxTimestamp > this.maxTimestamp) this.maxTimestamp = batch.maxTimestamp
-  }
-
-  /** Adds index entries for a batch at `position` when the interval since the last is reached. */
-  index(batch: BatchInfo, position: number, intervalBytes: number): void {
-    if (position === 0 || this.bytesSinceIndexEntry >= intervalBytes) {
+    if (position === 0 || this.bytesSinceIndexEntry >= indexIntervalBytes) {
       if (position > 0) this.offsetIndex.append(batch.baseOffset, position)
       this.timeIndex.maybeAppend(Math.max(this.maxTimestamp, batch.maxTimestamp),
         batch.baseOffset)
       this.bytesSinceIndexEntry = 0
     }
     this.bytesSinceIndexEntry += batch.sizeBytes
+    this.sizeBytes = position + batch.sizeBytes
+    this.nextOffset = batch.lastOffset + 1
+    if (batch.maxTimestamp > this.maxTimestamp) this.maxTimestamp = batch.maxTimestamp
   }
 
   /** Writes whole batches at the end of the file and indexes them. */
@@ -112,8 +111,7 @@ export class LogSegment {
     else await this.file.writev(buffers, position)
     let at = position
     for (const batch of batches) {
-      this.index(batch, at, indexIntervalBytes)
-      this.track(batch, at)
+      this.track(batch, at, indexIntervalBytes)
       at += batch.sizeBytes
     }
   }
