@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { LogConfig } from '../../src/log/log-config.ts'
 import type { PartitionLog } from '../../src/log/partition-log.ts'
-import type { LogRecord } from '../../src/log/record-batch.ts'
+import {
+  batchDefect, decodeRecords, forEachBatch, type LogRecord, readBatchHeader,
+} from '../../src/log/record-batch.ts'
+import { expect } from 'vitest'
 import type { Scheduler } from '../../src/util/clock.ts'
 import type { FileHandle, FileSystem } from '../../src/util/file-system.ts'
 import type { fc } from '@fast-check/vitest'
@@ -105,4 +108,28 @@ export function scheduledFileSystem(inner: FileSystem, scheduler: fc.Scheduler):
     },
     exists: path => inner.exists(path),
   }
+}
+
+/** One stored batch as a test sees it: its offset range and its records. */
+export interface StoredBatchView<R> {
+  readonly baseOffset: number
+  readonly lastOffset: number
+  readonly records: R[]
+}
+
+/**
+ * Splits a read result into its batches, asserting each is whole and passes its CRC, and maps
+ * every record through `project` (e.g. `plain`).
+ */
+export function batchesOf<R>(buffer: Buffer, project: (record: LogRecord) => R):
+StoredBatchView<R>[] {
+  const batches: StoredBatchView<R>[] = []
+  forEachBatch(buffer, (position, size) => {
+    expect(batchDefect(buffer, position, position + size)).toBeUndefined()
+    const header = readBatchHeader(buffer, position)
+    batches.push({ baseOffset: header.baseOffset,
+      lastOffset: header.baseOffset + header.lastOffsetDelta,
+      records: decodeRecords(buffer, position).map(project) })
+  })
+  return batches
 }

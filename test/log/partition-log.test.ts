@@ -21,14 +21,14 @@ import { WeirError } from '../../src/errors.ts'
 import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import {
-  batchDefect, type Compression, computeBatchCrc, decodeRecords, encodeBatch, forEachBatch,
-  readBatchHeader, recordBodyBytes, type RecordInput,
+  type Compression, computeBatchCrc, encodeBatch, recordBodyBytes, type RecordInput,
 } from '../../src/log/record-batch.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import type { FileHandle, FileSystem, OpenMode } from '../../src/util/file-system.ts'
 import { NodeFileSystem } from '../../src/util/node-file-system.ts'
 import {
-  hex, noTimers, plain, type PlainRecord, readAllRecords, smallLogConfig, withTempDir,
+  batchesOf, hex, noTimers, plain, type PlainRecord, readAllRecords, smallLogConfig,
+  withTempDir,
 } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
 
@@ -82,20 +82,6 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Weir
   return error as WeirError
 }
 
-/** Splits a read result into its batches, checking each is whole and undamaged. */
-function batchesOf(buffer: Buffer): Array<{ baseOffset: number, lastOffset: number,
-  records: PlainRecord[] }> {
-  const batches: Array<{ baseOffset: number, lastOffset: number, records: PlainRecord[] }> = []
-  forEachBatch(buffer, (position, size) => {
-    expect(batchDefect(buffer, position, position + size)).toBeUndefined()
-    const header = readBatchHeader(buffer, position)
-    batches.push({ baseOffset: header.baseOffset,
-      lastOffset: header.baseOffset + header.lastOffsetDelta,
-      records: decodeRecords(buffer, position).map(plain) })
-  })
-  return batches
-}
-
 type Command =
   | { kind: 'append', records: RecordInput[], compression: Compression, viaAppend: boolean,
     advanceMs: number }
@@ -135,7 +121,7 @@ describe('PartitionLog', () => {
             } else {
               const offset = command.at % (model.length + 1)
               const result = await log.read(offset, { maxBytes: command.maxBytes })
-              const batches = batchesOf(result.bytes)
+              const batches = batchesOf(result.bytes, plain)
               if (offset === model.length) {
                 expect(batches).toEqual([])
                 expect(result.nextOffset).toBe(offset)

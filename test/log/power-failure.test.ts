@@ -15,12 +15,12 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { WeirError } from '../../src/errors.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
-import {
-  batchDefect, decodeRecords, forEachBatch, type LogRecord, readBatchHeader, type RecordInput,
-} from '../../src/log/record-batch.ts'
+import type { LogRecord, RecordInput } from '../../src/log/record-batch.ts'
 import { mulberry32, SimDisk, SimulatedCrashError } from '../../src/testing/sim-disk.ts'
 import { ManualClock } from '../../src/util/clock.ts'
-import { hex, noTimers, plain, type PlainRecord, smallLogConfig } from '../helpers/log-fixtures.ts'
+import {
+  batchesOf, hex, noTimers, plain, type PlainRecord, smallLogConfig, type StoredBatchView,
+} from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
 
 const directory = '/data/partition-0'
@@ -78,19 +78,13 @@ async function appendTogether(log: PartitionLog, clock: ManualClock, attempts: A
 
 /** Reads the whole log as batches, checking each is undamaged. */
 async function readBatches(log: PartitionLog):
-Promise<Array<{ baseOffset: number, lastOffset: number, records: BareRecord[] }>> {
-  const batches: Array<{ baseOffset: number, lastOffset: number, records: BareRecord[] }> = []
+Promise<StoredBatchView<BareRecord>[]> {
+  const batches: StoredBatchView<BareRecord>[] = []
   let offset = log.logStartOffset
   while (offset < log.highWatermark) {
     const { bytes, nextOffset } = await log.read(offset)
     expect(nextOffset).toBeGreaterThan(offset)
-    forEachBatch(bytes, (position, size) => {
-      expect(batchDefect(bytes, position, position + size)).toBeUndefined()
-      const header = readBatchHeader(bytes, position)
-      batches.push({ baseOffset: header.baseOffset,
-        lastOffset: header.baseOffset + header.lastOffsetDelta,
-        records: decodeRecords(bytes, position).map(bare) })
-    })
+    batches.push(...batchesOf(bytes, bare))
     offset = nextOffset
   }
   return batches
