@@ -34,3 +34,21 @@ assert(logLimitDefaults.batchBytesMax <= logLimitDefaults.segmentBytesMax,
   'a segment must hold one largest batch')
 assert(logLimitDefaults.segmentBytesMax < 2 ** 31,
   'segment positions are stored as int32 in the offset index')
+
+export const brokerLimitDefaults = {
+  /** Most partitions one topic may have. */
+  partitionsPerTopicMax: 10_000,
+  /** Most partitions one fetch request may name. */
+  fetchPartitionsMax: 10_000,
+  /** Largest total a fetch returns (Kafka: fetch.max.bytes), unless one first batch is larger. */
+  fetchBytesMax: 50 * MiB,
+  /** Longest a fetch may wait for data (Kafka: fetch.max.wait.ms is asked by the client). */
+  fetchWaitMsMax: 30_000,
+  /** How often producer state is snapshotted, bounding the replay after a crash. */
+  producerSnapshotIntervalMs: 60_000,
+} as const
+
+export type BrokerLimits = { -readonly [K in keyof typeof brokerLimitDefaults]: number }
+
+assert(brokerLimitDefaults.fetchBytesMax <= logLimitDefaults.readBytesMax,
+  'a fetch never asks one log for more than it will read')

@@ -13,6 +13,8 @@ export type CancelTimer = () => void
 export interface Scheduler {
   /** Runs `task` every `intervalMs` until cancelled; the timer never keeps the process alive. */
   every(intervalMs: number, task: () => void): CancelTimer
+  /** Runs `task` once after `delayMs` unless cancelled; never keeps the process alive. */
+  after(delayMs: number, task: () => void): CancelTimer
 }
 
 export const systemClock: Clock = { nowMs: () => Date.now() }
@@ -22,6 +24,11 @@ export const systemScheduler: Scheduler = {
     const timer = setInterval(task, intervalMs)
     timer.unref()
     return () => clearInterval(timer)
+  },
+  after(delayMs, task) {
+    const timer = setTimeout(task, delayMs)
+    timer.unref()
+    return () => clearTimeout(timer)
   },
 }
 

@@ -16,7 +16,7 @@ import type { FileHandle, FileSystem } from '../../src/util/file-system.ts'
 import type { fc } from '@fast-check/vitest'
 
 /** A scheduler that never fires, so no background flush or checkpoint runs. */
-export const noTimers: Scheduler = { every: () => () => undefined }
+export const noTimers: Scheduler = { every: () => () => undefined, after: () => () => undefined }
 
 /** Small limits so a handful of appends fills a segment and the index is not trivial. */
 export const smallLogConfig: Partial<LogConfig> = {

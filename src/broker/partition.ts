@@ -1,0 +1,174 @@
+/**
+ * One partition of a topic on this broker: its log plus the idempotent-producer state that guards
+ * appends to it (Kafka's Partition + UnifiedLog.analyzeAndValidateProducerState).
+ *
+ * Produce path, all in one synchronous turn: read the batch header, check its producer sequence,
+ * hand it to the log (which validates and assigns offsets at once), record the new producer state.
+ * A duplicate of a cached batch writes nothing and answers with the original offsets — after the
+ * original is durable, if it is still in flight, so a duplicate is never acknowledged earlier
+ * than the batch it stands for.
+ *
+ * Readers waiting for data (long-poll fetch) register with `waitForData`; they are woken when an
+ * append completes.
+ */
+import { WeirError } from '../errors.ts'
+import { assert } from '../util/assert.ts'
+import type { Clock, Scheduler } from '../util/clock.ts'
+import type { FileSystem } from '../util/file-system.ts'
+import type { LogConfig } from '../log/log-config.ts'
+import { type AppendResult, PartitionLog } from '../log/partition-log.ts'
+import {
+  BATCH_HEADER_BYTES, type BatchHeader, forEachBatch, isControl, readBatchHeader,
+} from '../log/record-batch.ts'
+import { type ProducerBatchInfo, ProducerStateManager } from './producer-state-manager.ts'
+import {
+  readLatestProducerSnapshot, writeProducerSnapshot,
+} from './producer-state-snapshot.ts'
+
+/** Kafka's acks: 0 = don't wait, 1 = the broker ordered it, 'all' = durable per flush policy. */
+export type Acks = 0 | 1 | 'all'
+
+export interface ProduceResult extends AppendResult {
+  /** True when the batch was a retry of one already appended (nothing was written). */
+  readonly duplicate: boolean
+}
+
+export interface PartitionOptions {
+  readonly directory: string
+  readonly config: Partial<LogConfig>
+  readonly fs: FileSystem
+  readonly clock: Clock
+  readonly scheduler: Scheduler
+}
+
+const REBUILD_READ_BYTES = 8 * 1024 * 1024
+
+export class Partition {
+  private readonly inFlight = new Map<number, Promise<AppendResult>>()
+  private readonly dataWaiters = new Set<() => void>()
+  private snapshotOffset: number
+
+  private constructor(
+    readonly log: PartitionLog,
+    readonly producerState: ProducerStateManager,
+    snapshotOffset: number,
+  ) {
+    this.snapshotOffset = snapshotOffset
+  }
+
+  static async open(options: PartitionOptions): Promise<Partition> {
+    const log = await PartitionLog.open({ directory: options.directory, config: options.config,
+      fs: options.fs, clock: options.clock, scheduler: options.scheduler })
+    const snapshot = await readLatestProducerSnapshot(options.fs, options.directory,
+      { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset })
+    const state = new ProducerStateManager(snapshot?.producers)
+    const from = snapshot?.offset ?? log.logStartOffset
+    await rebuildProducerState(log, state, from)
+    return new Partition(log, state, snapshot?.offset ?? -1)
+  }
+
+  /**
+   * Appends a producer's batch.
+   * @throws PRODUCER_FENCED, OUT_OF_ORDER_SEQUENCE (nothing written), and the log's errors
+   */
+  produce(batch: Buffer, acks: Acks): Promise<ProduceResult> {
+    try {
+      if (batch.length < BATCH_HEADER_BYTES) {
+        throw new WeirError('CORRUPT_MESSAGE', `A batch of ${batch.length} bytes is shorter than `
+          + 'a batch header; encode it again.')
+      }
+      const header = readBatchHeader(batch, 0)
+      const info = producerInfo(header)
+      if (info !== undefined) {
+        const check = this.producerState.check(info, this.log.logStartOffset > 0)
+        if (check.kind === 'duplicate') return this.answerDuplicate(check.batch)
+      }
+      const before = this.log.logEndOffset
+      const appended = this.log.append(batch)
+      const after = this.log.logEndOffset
+      // Refused by validation: the promise is already rejected with the typed error.
+      if (after === before) return appended.then(result => ({ ...result, duplicate: false }))
+      assert(after - before === header.lastOffsetDelta + 1, 'the log assigned the batch densely')
+      if (info !== undefined) this.producerState.update(info, before, after - 1)
+      this.track(before, appended)
+      if (acks === 'all') return appended.then(result => ({ ...result, duplicate: false }))
+      appended.catch(() => undefined) // surfaces on later calls: the log is offline
+      return Promise.resolve({ baseOffset: before, lastOffset: after - 1, duplicate: false })
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  private answerDuplicate(batch: { baseOffset: number, lastOffset: number }):
+  Promise<ProduceResult> {
+    const original = this.inFlight.get(batch.baseOffset) ?? Promise.resolve()
+    return original.then(() => ({ baseOffset: batch.baseOffset, lastOffset: batch.lastOffset,
+      duplicate: true }))
+  }
+
+  private track(baseOffset: number, appended: Promise<AppendResult>): void {
+    this.inFlight.set(baseOffset, appended)
+    const settle = (): void => {
+      this.inFlight.delete(baseOffset)
+      for (const wake of [...this.dataWaiters]) wake()
+    }
+    appended.then(settle, settle)
+  }
+
+  /** Resolves when an append completes (or the returned cancel is called). */
+  waitForData(): { promise: Promise<void>, cancel: () => void } {
+    let wake!: () => void
+    const promise = new Promise<void>(resolve => {
+      wake = () => {
+        this.dataWaiters.delete(wake)
+        resolve()
+      }
+    })
+    this.dataWaiters.add(wake)
+    return { promise, cancel: wake }
+  }
+
+  /** Snapshots producer state if the log moved since the last snapshot. */
+  async snapshotProducerState(): Promise<void> {
+    const offset = this.log.logEndOffset
+    if (offset === this.snapshotOffset || this.producerState.size === 0) return
+    const entries = this.producerState.entries()
+    await this.log.flush() // the snapshot must not describe batches a crash could take back
+    await writeProducerSnapshot(this.log.fs, this.log.directory, offset, entries)
+    this.snapshotOffset = offset
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.inFlight.values())
+    await this.log.flush().catch(() => undefined)
+    await this.snapshotProducerState().catch(() => undefined) // rebuilt from the log if missing
+    await this.log.close()
+  }
+}
+
+function producerInfo(header: BatchHeader): ProducerBatchInfo | undefined {
+  if (header.producerId < 0 || isControl(header)) return undefined
+  return { producerId: header.producerId, epoch: header.producerEpoch,
+    firstSequence: header.baseSequence, lastOffsetDelta: header.lastOffsetDelta }
+}
+
+/** Replays batch headers from `from` to the log end into `state` (recovery is replay). */
+async function rebuildProducerState(log: PartitionLog, state: ProducerStateManager,
+  from: number): Promise<void> {
+  let offset = from
+  while (offset < log.highWatermark) {
+    const result = await log.read(offset, { maxBytes: REBUILD_READ_BYTES })
+    forEachBatch(result.bytes, position => {
+      const header = readBatchHeader(result.bytes, position)
+      if (header.baseOffset < from) return
+      const info = producerInfo(header)
+      if (info !== undefined) {
+        state.update(info, header.baseOffset, header.baseOffset + header.lastOffsetDelta)
+      } else if (header.producerId >= 0) {
+        state.bumpEpoch(header.producerId, header.producerEpoch)
+      }
+    })
+    if (result.nextOffset <= offset) break
+    offset = result.nextOffset
+  }
+}

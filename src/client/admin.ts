@@ -1,0 +1,128 @@
+/**
+ * Admin operations (KafkaJS's admin client, Kafka's AdminClient): topics, groups, committed
+ * offsets, lag, and offset resets for inactive groups. Everything goes through the transport.
+ */
+import { WeirError } from '../errors.ts'
+import type { CreateTopicRequest, OffsetSpec, TopicDescription } from '../broker/broker.ts'
+import type { TopicMetadata } from '../broker/topic-registry.ts'
+import type { TopicPartition } from '../group/assignor.ts'
+import type {
+  CommittedOffset, GroupDescription, GroupListing,
+} from '../group/group-requests.ts'
+import type { Transport } from './transport/transport.ts'
+
+export interface PartitionLag extends TopicPartition {
+  /** The group's committed offset, or -1 when it has none. */
+  readonly committedOffset: number
+  readonly logEndOffset: number
+  /** logEndOffset − committed (the whole partition when nothing is committed). */
+  readonly lag: number
+}
+
+export interface ResetOffsetsOptions {
+  readonly groupId: string
+  readonly topic: string
+  /** Defaults to every partition of the topic. */
+  readonly partitions?: readonly number[]
+  readonly to: OffsetSpec | { readonly offset: number }
+}
+
+export class Admin {
+  constructor(private readonly transport: Transport) {}
+
+  createTopics(topics: readonly CreateTopicRequest[]): Promise<TopicMetadata[]> {
+    return this.transport.createTopics(topics)
+  }
+
+  deleteTopics(topics: readonly string[]): Promise<void> {
+    return this.transport.deleteTopics(topics)
+  }
+
+  /** Raises a topic's partition count to `count`. */
+  createPartitions(topic: string, count: number): Promise<TopicMetadata> {
+    return this.transport.createPartitions(topic, count)
+  }
+
+  listTopics(options?: { includeInternal?: boolean }): Promise<TopicMetadata[]> {
+    return this.transport.listTopics(options)
+  }
+
+  describeTopics(topics: readonly string[]): Promise<TopicDescription[]> {
+    return this.transport.describeTopics(topics)
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return this.transport.listGroups()
+  }
+
+  /** A group's state, members and (decoded) assignments. */
+  async describeGroup(groupId: string): Promise<GroupDescription & {
+    assignments: ReadonlyArray<{ memberId: string, partitions: TopicPartition[] }>
+  }> {
+    const description = await this.transport.describeGroup(groupId)
+    const assignments = description.members.map(member => ({ memberId: member.memberId,
+      partitions: decodePartitions(member.assignment) }))
+    return { ...description, assignments }
+  }
+
+  fetchOffsets(groupId: string, partitions?: readonly TopicPartition[]):
+  Promise<CommittedOffset[]> {
+    return this.transport.fetchOffsets({ groupId,
+      ...(partitions === undefined ? {} : { partitions }) })
+  }
+
+  /** Lag per partition of every topic the group committed offsets for (or of `topics`). */
+  async lag(groupId: string, topics?: readonly string[]): Promise<PartitionLag[]> {
+    const committed = await this.transport.fetchOffsets({ groupId })
+    const names = topics ?? [...new Set(committed.map(c => c.topic))]
+    const existing = new Set((await this.transport.listTopics()).map(t => t.name))
+    const lags: PartitionLag[] = []
+    for (const description of await this.transport.describeTopics(names.filter(n =>
+      existing.has(n)))) {
+      for (const state of description.partitionStates) {
+        const found = committed.find(c => c.topic === description.name
+          && c.partition === state.partition)
+        const committedOffset = found?.offset ?? -1
+        const from = committedOffset >= 0 ? committedOffset : state.logStartOffset
+        lags.push({ topic: description.name, partition: state.partition, committedOffset,
+          logEndOffset: state.highWatermark, lag: Math.max(0, state.highWatermark - from) })
+      }
+    }
+    return lags
+  }
+
+  /**
+   * Sets a group's committed offsets for a topic; the group must have no active members.
+   * @throws NON_EMPTY_GROUP, UNKNOWN_TOPIC, OFFSET_OUT_OF_RANGE
+   */
+  async resetOffsets(options: ResetOffsetsOptions): Promise<void> {
+    const [description] = await this.transport.describeTopics([options.topic])
+    const partitions = options.partitions
+      ?? Array.from({ length: description!.partitions }, (_, i) => i)
+    const to = options.to
+    const offsets = typeof to === 'object' && 'offset' in to
+      ? partitions.map(partition => ({ topic: options.topic, partition, offset: to.offset }))
+      : await this.transport.listOffsets(partitions.map(partition =>
+        ({ topic: options.topic, partition, spec: to })))
+    for (const offset of offsets) {
+      if (!Number.isSafeInteger(offset.offset) || offset.offset < 0) {
+        throw new WeirError('INVALID_REQUEST', `Cannot reset to offset ${offset.offset}.`)
+      }
+    }
+    await this.transport.resetOffsets({ groupId: options.groupId, offsets })
+  }
+
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return this.transport.deleteGroups(groupIds)
+  }
+}
+
+function decodePartitions(assignment: Buffer): TopicPartition[] {
+  if (assignment.length === 0) return []
+  try {
+    return (JSON.parse(assignment.toString('utf8')) as { partitions: TopicPartition[] })
+      .partitions
+  } catch {
+    return [] // a member of another client library: its assignment format is not ours
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * The consumer: `for await (const batch of consumer)` over record batches of its partitions,
+ * with a group (`subscribe`: topics or patterns, partitions assigned by the group) or without one
+ * (`assign`: partitions chosen by the caller, for replay tools).
+ *
+ * Commits (group only) store "the offset to read next", as Kafka does. `commit()` without
+ * arguments commits every batch handed out so far; auto commit (on by default) commits, every
+ * `autoCommitIntervalMs` and before partitions are revoked, only the batches the application has
+ * finished — a batch counts as finished when the next one is asked for — so a crash reprocesses
+ * at most the batch in hand (at-least-once).
+ */
+import { Observable } from 'rxjs'
+import { WeirError } from '../errors.ts'
+import type { TopicPartition } from '../group/assignor.ts'
+import type { Clock, Scheduler } from '../util/clock.ts'
+import { type ConsumerConfig, resolveConsumerConfig } from './consumer-config.ts'
+import { type ConsumerBatch, fetchBatches } from './fetcher.ts'
+import { GroupMembership } from './group-membership.ts'
+import { type PartitionState, SubscriptionState } from './subscription-state.ts'
+import type { PartitionOffset, Transport } from './transport/transport.ts'
+
+export interface RebalanceListener {
+  /** Called after partitions are assigned, before any of their records are handed out. */
+  readonly onPartitionsAssigned?: (partitions: TopicPartition[]) => void | Promise<void>
+  /** Called before partitions are taken away, while a commit can still succeed. */
+  readonly onPartitionsRevoked?: (partitions: TopicPartition[]) => void | Promise<void>
+  /** Called when membership was lost and the partitions may already belong to others. */
+  readonly onPartitionsLost?: (partitions: TopicPartition[]) => void | Promise<void>
+}
+
+export interface SubscribeOptions extends RebalanceListener {
+  readonly topics: ReadonlyArray<string | RegExp>
+}
+
+interface BufferedBatch {
+  readonly batch: ConsumerBatch
+  readonly state: PartitionState
+  readonly epoch: number
+}
+
+export class Consumer implements AsyncIterable<ConsumerBatch> {
+  readonly config: ConsumerConfig
+  private readonly subscriptions = new SubscriptionState()
+  private membership: GroupMembership | undefined
+  private listener: RebalanceListener = {}
+  private topics: ReadonlyArray<string | RegExp> = []
+  private buffered: BufferedBatch[] = []
+  private changed: (() => void) | undefined
+  private lastAutoCommitMs: number
+  private failure: unknown
+  private closed = false
+  private patternCheck: (() => void) | undefined
+  private topicSignature = ''
+
+  constructor(
+    private readonly transport: Transport,
+    config: Partial<ConsumerConfig>,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+  ) {
+    this.config = resolveConsumerConfig(config)
+    this.lastAutoCommitMs = clock.nowMs()
+  }
+
+  /** Joins the group and consumes the topics (names or patterns) it assigns to this member. */
+  subscribe(options: SubscribeOptions): void {
+    this.checkOpen()
+    const groupId = this.config.groupId
+    if (groupId === undefined) {
+      throw new WeirError('WEIR_ERR_CLIENT_STATE', 'subscribe() needs a groupId; use assign() '
+        + 'to consume chosen partitions without a group.')
+    }
+    this.topics = options.topics
+    this.listener = options
+    if (this.membership === undefined) {
+      this.membership = new GroupMembership(groupId, this.transport, this.config, this.scheduler,
+        this.membershipHooks())
+      this.membership.start()
+      this.patternCheck = this.scheduler.every(this.config.metadataMaxAgeMs,
+        () => void this.checkTopics())
+    } else {
+      this.membership.requestRejoin()
+    }
+  }
+
+  /** Consumes exactly these partitions, without a group. Positions start by autoOffsetReset. */
+  async assign(partitions: readonly TopicPartition[]): Promise<void> {
+    this.checkOpen()
+    if (this.membership !== undefined) {
+      throw new WeirError('WEIR_ERR_CLIENT_STATE', 'This consumer subscribed through a group; '
+        + 'use a consumer without groupId to assign partitions by hand.')
+    }
+    const current = this.subscriptions.assigned()
+    this.subscriptions.remove(current)
+    this.subscriptions.add(partitions)
+    await this.initialisePositions(partitions)
+    this.signal()
+  }
+
+  assignment(): TopicPartition[] {
+    return this.subscriptions.assigned()
+  }
+
+  private membershipHooks(): ConstructorParameters<typeof GroupMembership>[4] {
+    return {
+      subscribedTopics: () => this.resolveTopics(),
+      owned: () => this.subscriptions.assigned(),
+      revoke: async partitions => {
+        if (partitions.length === 0) return
+        await this.listener.onPartitionsRevoked?.([...partitions])
+        if (this.config.autoCommit) await this.commitProcessed(partitions).catch(() => undefined)
+        this.dropPartitions(partitions)
+      },
+      lose: async partitions => {
+        if (partitions.length === 0) return
+        await this.listener.onPartitionsLost?.([...partitions])
+        this.dropPartitions(partitions)
+      },
+      assign: async partitions => {
+        this.subscriptions.add(partitions)
+        await this.initialisePositions(partitions)
+        await this.listener.onPartitionsAssigned?.([...partitions])
+        this.signal()
+      },
+      onError: error => {
+        this.failure = error
+        this.signal()
+      },
+    }
+  }
+
+  private dropPartitions(partitions: readonly TopicPartition[]): void {
+    this.subscriptions.remove(partitions)
+    this.buffered = this.buffered.filter(entry => this.subscriptions.get(entry.batch)
+      === entry.state)
+  }
+
+  private async resolveTopics(): Promise<string[]> {
+    const names = this.topics.filter((topic): topic is string => typeof topic === 'string')
+    const patterns = this.topics.filter((topic): topic is RegExp => topic instanceof RegExp)
+    if (patterns.length === 0) return names
+    const all = await this.transport.listTopics()
+    const matched = all.map(topic => topic.name).filter(name => patterns.some(p => p.test(name)))
+    return [...new Set([...names, ...matched])].sort()
+  }
+
+  /** Rejoins when the subscribed topics or their partition counts changed. */
+  private async checkTopics(): Promise<void> {
+    if (this.membership === undefined || this.closed) return
+    try {
+      const topics = await this.resolveTopics()
+      const existing = new Set((await this.transport.listTopics()).map(topic => topic.name))
+      const described = await this.transport.describeTopics(topics.filter(t => existing.has(t)))
+      const signature = described.map(topic => `${topic.name}:${topic.partitions}`).join(',')
+      if (this.topicSignature !== '' && signature !== this.topicSignature) {
+        this.membership.requestRejoin()
+      }
+      this.topicSignature = signature
+    } catch {
+      // a failed metadata refresh is retried on the next tick
+    }
+  }
+
+  private async initialisePositions(partitions: readonly TopicPartition[]): Promise<void> {
+    const committed = this.config.groupId === undefined || partitions.length === 0 ? []
+      : await this.transport.fetchOffsets({ groupId: this.config.groupId, partitions })
+    const missing: TopicPartition[] = []
+    for (const tp of partitions) {
+      const found = committed.find(c => c.topic === tp.topic && c.partition === tp.partition
+        && c.offset >= 0)
+      if (found === undefined) missing.push(tp)
+      else this.subscriptions.seek(tp, found.offset)
+    }
+    const spec = this.config.autoOffsetReset
+    const offsets = await this.transport.listOffsets(missing.map(tp => ({ ...tp, spec })))
+    for (const offset of offsets) this.subscriptions.seek(offset, offset.offset)
+  }
+
+  private signal(): void {
+    const wake = this.changed
+    this.changed = undefined
+    wake?.()
+  }
+
+  private waitForChange(): Promise<void> {
+    return new Promise(resolve => {
+      this.changed = resolve
+      this.scheduler.after(this.config.maxWaitMs, () => this.signal())
+    })
+  }
+
+  /** The next batch of records; resolves `done` once the consumer is closed. */
+  async next(): Promise<IteratorResult<ConsumerBatch, undefined>> {
+    this.subscriptions.markProcessed()
+    await this.maybeAutoCommit()
+    while (!this.closed) {
+      if (this.failure !== undefined) {
+        const failure = this.failure
+        this.failure = undefined
+        throw failure
+      }
+      const entry = this.buffered.shift()
+      if (entry !== undefined) {
+        if (this.subscriptions.get(entry.batch) !== entry.state
+          || entry.state.epoch !== entry.epoch) continue
+        entry.state.consumed = entry.batch.nextOffset
+        return { done: false, value: entry.batch }
+      }
+      if (this.subscriptions.fetchable().length === 0) {
+        await this.waitForChange()
+        continue
+      }
+      const batches = await fetchBatches(this.transport, this.subscriptions, this.config)
+      for (const batch of batches) {
+        const state = this.subscriptions.get(batch)
+        if (state !== undefined) this.buffered.push({ batch, state, epoch: state.epoch })
+      }
+    }
+    return { done: true, value: undefined }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerBatch, undefined> {
+    return {
+      next: () => this.next(),
+      return: async () => ({ done: true, value: undefined }),
+    }
+  }
+
+  /** The batches as an RxJS Observable; unsubscribing stops pulling (the consumer stays open). */
+  observe(): Observable<ConsumerBatch> {
+    return new Observable<ConsumerBatch>(subscriber => {
+      let stopped = false
+      void (async () => {
+        while (!stopped) {
+          const result = await this.next()
+          if (result.done === true) break
+          if (!stopped) subscriber.next(result.value)
+        }
+        subscriber.complete()
+      })().catch((error: unknown) => subscriber.error(error))
+      return () => {
+        stopped = true
+      }
+    })
+  }
+
+  private async maybeAutoCommit(): Promise<void> {
+    if (!this.config.autoCommit || this.membership === undefined) return
+    if (this.clock.nowMs() - this.lastAutoCommitMs < this.config.autoCommitIntervalMs) return
+    this.lastAutoCommitMs = this.clock.nowMs()
+    await this.commitProcessed(this.subscriptions.assigned()).catch(() => undefined)
+  }
+
+  private async commitProcessed(partitions: readonly TopicPartition[]): Promise<void> {
+    const offsets: PartitionOffset[] = []
+    for (const tp of partitions) {
+      const processed = this.subscriptions.get(tp)?.processed
+      if (processed !== undefined) offsets.push({ ...tp, offset: processed })
+    }
+    if (offsets.length > 0) await this.commitOffsets(offsets)
+  }
+
+  /**
+   * Commits offsets (the next offset to read) for the group; without arguments, the position
+   * after every batch handed out so far.
+   * @throws ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS (the group moved on:
+   *   the partitions may be someone else's now), WEIR_ERR_CLIENT_STATE without a group
+   */
+  async commit(offsets?: readonly PartitionOffset[]): Promise<void> {
+    this.checkOpen()
+    const chosen = offsets ?? this.subscriptions.states()
+      .filter(state => state.consumed !== undefined)
+      .map(state => ({ topic: state.topic, partition: state.partition, offset: state.consumed! }))
+    if (chosen.length > 0) await this.commitOffsets(chosen)
+  }
+
+  private async commitOffsets(offsets: readonly PartitionOffset[]): Promise<void> {
+    const groupId = this.config.groupId
+    if (groupId === undefined || this.membership === undefined) {
+      throw new WeirError('WEIR_ERR_CLIENT_STATE', 'Only a consumer in a group (groupId and '
+        + 'subscribe) commits offsets; a consumer using assign() keeps its own positions.')
+    }
+    await this.transport.commitOffsets({ groupId, generationId: this.membership.generationId,
+      memberId: this.membership.memberId,
+      ...(this.config.groupInstanceId === undefined ? {}
+        : { groupInstanceId: this.config.groupInstanceId }),
+      offsets })
+  }
+
+  /** Moves the fetch position of an assigned partition. */
+  seek(target: PartitionOffset): void {
+    if (this.subscriptions.get(target) === undefined) {
+      throw new WeirError('WEIR_ERR_CLIENT_STATE', `Partition ${target.topic}/${target.partition}`
+        + ' is not assigned to this consumer; seek only within assignment().')
+    }
+    if (!Number.isSafeInteger(target.offset) || target.offset < 0) {
+      throw new WeirError('INVALID_REQUEST', `Cannot seek to offset ${target.offset}.`)
+    }
+    this.subscriptions.seek(target, target.offset)
+    this.signal()
+  }
+
+  seekToBeginning(partitions = this.assignment()): Promise<void> {
+    return this.seekBy(partitions, 'earliest')
+  }
+
+  seekToEnd(partitions = this.assignment()): Promise<void> {
+    return this.seekBy(partitions, 'latest')
+  }
+
+  /** Seeks to the first record at or after `timestamp` (or the end when none is that recent). */
+  seekToTimestamp(timestamp: number, partitions = this.assignment()): Promise<void> {
+    return this.seekBy(partitions, { timestamp })
+  }
+
+  private async seekBy(partitions: readonly TopicPartition[],
+    spec: 'earliest' | 'latest' | { timestamp: number }): Promise<void> {
+    const offsets = await this.transport.listOffsets(partitions.map(tp => ({ ...tp, spec })))
+    for (const offset of offsets) this.seek(offset)
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      const state = this.subscriptions.get(tp)
+      if (state !== undefined) state.paused = true
+    }
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      const state = this.subscriptions.get(tp)
+      if (state !== undefined) state.paused = false
+    }
+    this.signal()
+  }
+
+  paused(): TopicPartition[] {
+    return this.subscriptions.states().filter(state => state.paused)
+      .map(({ topic, partition }) => ({ topic, partition }))
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The consumer is closed.')
+  }
+
+  /** Commits finished batches (auto commit), leaves the group and ends iteration. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.patternCheck?.()
+    if (this.membership !== undefined && this.config.autoCommit) {
+      this.subscriptions.markProcessed()
+      await this.commitProcessed(this.subscriptions.assigned()).catch(() => undefined)
+    }
+    this.closed = true
+    await this.membership?.leave()
+    this.signal()
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Sends one partition's sealed batches in order, keeping at most `inFlightMax` unacknowledged
+ * (Kafka's max.in.flight.requests.per.connection, per partition here). With idempotence a batch
+ * gets its producer id, epoch and sequence when first sent and is retried byte for byte, so the
+ * broker recognises a retry of an appended batch and answers with the original offsets.
+ *
+ * Failure handling, in order of the window (oldest first), once every in-flight send settled:
+ * - retriable errors, and OUT_OF_ORDER_SEQUENCE caused by an earlier batch of the same window
+ *   failing, are retried unchanged after `retryBackoffMs`, one window at a time;
+ * - a non-retriable error fails that batch; the broker appended nothing of it nor of anything
+ *   after it, so later batches are renumbered from its sequence and retried;
+ * - a batch that runs out of attempts or time fails with its last error. Whether the broker has it
+ *   is then unknown, so the sender asks for a new producer id before sending anything else:
+ *   later batches start over at sequence 0 under the new id and cannot be mistaken for it.
+ * Why at most 5: the broker remembers the last 5 batches per producer and partition; a retry of
+ * an older one could never be recognised as a duplicate.
+ */
+import { WeirError } from '../errors.ts'
+import type { ProduceResult } from '../broker/partition.ts'
+import { assert } from '../util/assert.ts'
+import type { Clock, Scheduler } from '../util/clock.ts'
+import { encodeBatch, type RecordInput } from '../log/record-batch.ts'
+import type { Transport } from './transport/transport.ts'
+import type { ProducerConfig } from './producer-config.ts'
+
+export interface SealedBatch {
+  readonly records: readonly RecordInput[]
+  readonly timestamp: number
+  readonly createdMs: number
+  readonly resolve: (result: ProduceResult) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** Producer identity shared by a producer's partition senders. */
+export interface ProducerIdentity {
+  producerId: number
+  producerEpoch: number
+  /** Fetches a new producer id after an unresolved batch (see the file comment). */
+  renew(): Promise<void>
+}
+
+interface Attempt {
+  readonly batch: SealedBatch
+  encoded: Buffer | undefined
+  sequence: number
+  attempts: number
+  error: unknown
+}
+
+export class PartitionSender {
+  private readonly queue: SealedBatch[] = []
+  private running = false
+  private nextSequence = 0
+  private producerId = -1
+
+  constructor(
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly transport: Transport,
+    private readonly config: ProducerConfig,
+    private readonly identity: ProducerIdentity | undefined,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  get pending(): number {
+    return this.queue.length
+  }
+
+  enqueue(batch: SealedBatch): void {
+    this.queue.push(batch)
+    if (!this.running) {
+      this.running = true
+      void this.run().finally(() => {
+        this.running = false
+      })
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length > 0) {
+      const window = this.queue.splice(0, this.config.inFlightMax).map(batch =>
+        ({ batch, encoded: undefined, sequence: -1, attempts: 0, error: undefined } as Attempt))
+      await this.sendWindow(window)
+    }
+  }
+
+  /** Sends a window of batches, retrying until each is acknowledged or failed. */
+  private async sendWindow(window: Attempt[]): Promise<void> {
+    let unsettled = window
+    while (unsettled.length > 0) {
+      await this.adoptIdentity()
+      for (const attempt of unsettled) this.prepare(attempt)
+      const outcomes = await Promise.all(unsettled.map(attempt => this.sendOnce(attempt)))
+      const failed = unsettled.filter((_, i) => !outcomes[i])
+      unsettled = await this.triage(failed, unsettled[0]!)
+      if (unsettled.length > 0) await this.sleep(this.config.retryBackoffMs)
+    }
+  }
+
+  /** Switches to the producer's current id only between windows (never mid-sequence). */
+  private async adoptIdentity(): Promise<void> {
+    if (this.identity === undefined || this.identity.producerId === this.producerId) return
+    this.producerId = this.identity.producerId
+    this.nextSequence = 0
+  }
+
+  private prepare(attempt: Attempt): void {
+    if (attempt.encoded !== undefined) return
+    const identity = this.identity
+    const options = identity === undefined ? { timestamp: attempt.batch.timestamp }
+      : { timestamp: attempt.batch.timestamp, producerId: this.producerId,
+        producerEpoch: identity.producerEpoch, baseSequence: this.nextSequence }
+    attempt.encoded = encodeBatch(attempt.batch.records,
+      { ...options, compression: this.config.compression })
+    attempt.sequence = this.nextSequence
+    if (identity !== undefined) {
+      this.nextSequence = (this.nextSequence + attempt.batch.records.length) % 2 ** 31
+    }
+  }
+
+  private async sendOnce(attempt: Attempt): Promise<boolean> {
+    attempt.attempts++
+    try {
+      const result = await this.transport.produce({ topic: this.topic,
+        partition: this.partition, batch: attempt.encoded!, acks: this.config.acks })
+      attempt.batch.resolve(result)
+      return true
+    } catch (error) {
+      attempt.error = error
+      return false
+    }
+  }
+
+  /** Decides, oldest first, which failed batches are retried; fails the others. */
+  private async triage(failed: readonly Attempt[], first: Attempt): Promise<Attempt[]> {
+    const retry: Attempt[] = []
+    let renumberFrom: number | undefined
+    let renew = false
+    for (const attempt of failed) {
+      const error = attempt.error
+      // A gap behind an earlier batch of the same round is that batch's doing (it failed, or a
+      // transport delivered the two out of order): retry. A gap at the head of the round is real.
+      const gapBehindEarlier = WeirError.is(error, 'OUT_OF_ORDER_SEQUENCE') && attempt !== first
+      const retriable = gapBehindEarlier || (WeirError.is(error) && error.retriable)
+      const expired = attempt.attempts > this.config.retries
+        || this.clock.nowMs() - attempt.batch.createdMs >= this.config.deliveryTimeoutMs
+      if (renumberFrom !== undefined || renew) {
+        attempt.encoded = undefined // nothing from here on reached the log: send as new batches
+        retry.push(attempt)
+        continue
+      }
+      if (retriable && !expired) {
+        retry.push(attempt)
+        continue
+      }
+      attempt.batch.reject(error)
+      if (this.identity === undefined) continue
+      if (retriable) renew = true // outcome unknown: never reuse these sequences
+      else renumberFrom = attempt.sequence
+    }
+    if (renumberFrom !== undefined) this.nextSequence = renumberFrom
+    if (renew && this.identity !== undefined) await this.identity.renew()
+    assert(retry.length <= failed.length, 'retries come from the failed batches')
+    return retry
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise(resolve => this.scheduler.after(ms, resolve))
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The producer (KafkaJS-shaped API over Kafka's producer semantics): `send` partitions records
+ * (explicit partition, else the partitioner: murmur2 of the key, sticky for null keys), batches
+ * them per partition (record-accumulator.ts) and hands sealed batches to one sender per partition
+ * (partition-sender.ts), which keeps at most 5 in flight and retries with the same sequences.
+ *
+ * Idempotence is on by default: the producer gets a producer id from the broker before its first
+ * batch. `acks: 0` resolves `send` as soon as the batch is handed to the transport, with offset
+ * -1 (Kafka's "no response"); errors are then not reported.
+ */
+import { WeirError } from '../errors.ts'
+import type { ProduceResult } from '../broker/partition.ts'
+import { type BatchAwarePartitioner, defaultPartitioner, type Partitioner } from
+  '../broker/partitioner.ts'
+import { assert } from '../util/assert.ts'
+import type { Clock, Scheduler } from '../util/clock.ts'
+import type { RecordHeader, RecordInput } from '../log/record-batch.ts'
+import { type PartitionSender as Sender, PartitionSender, type ProducerIdentity } from
+  './partition-sender.ts'
+import { type ProducerConfig, resolveProducerConfig } from './producer-config.ts'
+import { RecordAccumulator, recordSizeEstimate } from './record-accumulator.ts'
+import type { Transport } from './transport/transport.ts'
+import { TopicMetadataCache } from './topic-metadata-cache.ts'
+
+export type Bytes = Buffer | string
+
+export interface Message {
+  readonly key?: Bytes | null
+  readonly value: Bytes | null
+  readonly headers?: Readonly<Record<string, Bytes | null>>
+  /** Explicit partition; otherwise the partitioner chooses. */
+  readonly partition?: number
+  /** CreateTime in ms since the epoch; defaults to the time the batch is sealed. */
+  readonly timestamp?: number
+}
+
+export interface RecordMetadata {
+  readonly topic: string
+  readonly partition: number
+  /** The record's offset, or -1 with `acks: 0`. */
+  readonly offset: number
+}
+
+export interface ProducerRecord {
+  readonly topic: string
+  readonly messages: readonly Message[]
+}
+
+function toBuffer(bytes: Bytes): Buffer {
+  return typeof bytes === 'string' ? Buffer.from(bytes) : bytes
+}
+
+export function toRecordInput(message: Message): RecordInput {
+  const headers: RecordHeader[] = []
+  for (const [key, value] of Object.entries(message.headers ?? {})) {
+    headers.push({ key, value: value === null ? null : toBuffer(value) })
+  }
+  return {
+    key: message.key === undefined || message.key === null ? null : toBuffer(message.key),
+    value: message.value === null ? null : toBuffer(message.value),
+    headers, ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }),
+  }
+}
+
+export class Producer {
+  readonly config: ProducerConfig
+  private readonly accumulator: RecordAccumulator
+  private readonly senders = new Map<string, Sender>()
+  private readonly partitioner: Partitioner | BatchAwarePartitioner
+  private readonly metadata: TopicMetadataCache
+  private identity: ProducerIdentity | undefined
+  private identityReady: Promise<void> | undefined
+  private bufferedBytes = 0
+  private outstanding = new Set<Promise<unknown>>()
+  private closed = false
+
+  constructor(
+    private readonly transport: Transport,
+    config: Partial<ProducerConfig>,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+  ) {
+    this.config = resolveProducerConfig(config)
+    this.partitioner = this.config.partitioner ?? defaultPartitioner()
+    this.metadata = new TopicMetadataCache(transport)
+    this.accumulator = new RecordAccumulator(this.config, clock, scheduler,
+      (topic, partition, batch) => {
+        if ('onBatchSealed' in this.partitioner) this.partitioner.onBatchSealed(topic, partition)
+        if (this.config.acks === 0) {
+          // Kafka's acks=0: nobody waits for the broker, so there are no offsets and no errors.
+          batch.resolve({ baseOffset: -1, lastOffset: -1, duplicate: false })
+          const ignore = (): void => undefined
+          this.sender(topic, partition).enqueue({ ...batch, resolve: ignore, reject: ignore })
+          return
+        }
+        this.sender(topic, partition).enqueue(batch)
+      })
+  }
+
+  /** The producer id in use (-1 before the first send or without idempotence). */
+  get producerId(): number {
+    return this.identity?.producerId ?? -1
+  }
+
+  private sender(topic: string, partition: number): Sender {
+    const key = `${topic}\u0000${partition}`
+    let sender = this.senders.get(key)
+    if (sender === undefined) {
+      sender = new PartitionSender(topic, partition, this.transport, this.config, this.identity,
+        this.clock, this.scheduler)
+      this.senders.set(key, sender)
+    }
+    return sender
+  }
+
+  private ensureIdentity(): Promise<void> {
+    if (!this.config.idempotent) return Promise.resolve()
+    this.identityReady ??= this.transport.initProducerId().then(({ producerId, producerEpoch }) => {
+      const transport = this.transport
+      const identity: ProducerIdentity = {
+        producerId, producerEpoch,
+        async renew() {
+          const next = await transport.initProducerId()
+          identity.producerId = next.producerId
+          identity.producerEpoch = next.producerEpoch
+        },
+      }
+      this.identity = identity
+    }).catch((error: unknown) => {
+      this.identityReady = undefined
+      throw error
+    })
+    return this.identityReady
+  }
+
+  /**
+   * Sends records to one topic; resolves with each record's offset, in order, once acknowledged.
+   * @throws UNKNOWN_TOPIC, UNKNOWN_TOPIC_OR_PARTITION, MESSAGE_TOO_LARGE, REQUEST_TIMED_OUT,
+   *   WEIR_ERR_PRODUCER_BUFFER_FULL, WEIR_ERR_CLIENT_CLOSED, and any broker error of the batch
+   */
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.closed) throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The producer is closed.')
+    await this.ensureIdentity()
+    const partitionCount = await this.metadata.partitionCount(record.topic)
+    const byPartition = new Map<number, number[]>()
+    const inputs = record.messages.map(toRecordInput)
+    let bytes = 0
+    record.messages.forEach((message, i) => {
+      const partition = this.choosePartition(record.topic, message, inputs[i]!, partitionCount)
+      let indexes = byPartition.get(partition)
+      if (indexes === undefined) byPartition.set(partition, indexes = [])
+      indexes.push(i)
+      bytes += recordSizeEstimate(inputs[i]!)
+    })
+    this.reserveBuffer(bytes)
+    const offsets = new Array<number>(inputs.length)
+    const parts: Array<Promise<void>> = []
+    for (const [partition, indexes] of byPartition) {
+      parts.push(...this.appendChunks(record.topic, partition, indexes, inputs, offsets))
+    }
+    const all = Promise.all(parts).finally(() => {
+      this.bufferedBytes -= bytes
+    })
+    this.outstanding.add(all)
+    void all.catch(() => undefined).finally(() => this.outstanding.delete(all))
+    await all
+    const partitions = new Array<number>(inputs.length)
+    for (const [partition, indexes] of byPartition) for (const i of indexes) partitions[i] = partition
+    return inputs.map((_, i) => ({ topic: record.topic, partition: partitions[i]!,
+      offset: offsets[i]! }))
+  }
+
+  private choosePartition(topic: string, message: Message, input: RecordInput,
+    partitionCount: number): number {
+    const partition = message.partition ?? this.partitioner({ topic, key: input.key ?? null,
+      partitionCount })
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+      throw new WeirError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${topic}' has no partition `
+        + `${partition}; it has ${partitionCount}.`)
+    }
+    return partition
+  }
+
+  private reserveBuffer(bytes: number): void {
+    if (this.bufferedBytes + bytes > this.config.bufferBytesMax && this.bufferedBytes > 0) {
+      throw new WeirError('WEIR_ERR_PRODUCER_BUFFER_FULL', `The producer holds `
+        + `${this.bufferedBytes} unacknowledged bytes; adding ${bytes} would pass bufferBytesMax `
+        + `(${this.config.bufferBytesMax}). Await earlier sends first.`)
+    }
+    this.bufferedBytes += bytes
+  }
+
+  /** Appends one partition's records in chunks of at most `batchBytes`. */
+  private appendChunks(topic: string, partition: number, indexes: readonly number[],
+    inputs: readonly RecordInput[], offsets: number[]): Array<Promise<void>> {
+    const promises: Array<Promise<void>> = []
+    let start = 0
+    while (start < indexes.length) {
+      let end = start
+      let bytes = 0
+      do {
+        bytes += recordSizeEstimate(inputs[indexes[end]!]!)
+        end++
+      } while (end < indexes.length && bytes < this.config.batchBytes)
+      const chunk = indexes.slice(start, end)
+      promises.push(new Promise<void>((resolve, reject) => {
+        this.accumulator.append(topic, partition, chunk.map(i => inputs[i]!),
+          (result: ProduceResult | undefined, error?: unknown) => {
+            if (result === undefined) return reject(error)
+            for (let k = 0; k < chunk.length; k++) {
+              offsets[chunk[k]!] = result.baseOffset < 0 ? -1 : result.baseOffset + k
+            }
+            resolve()
+          })
+      }))
+      start = end
+    }
+    assert(promises.length >= 1, 'every partition with records gets a batch')
+    return promises
+  }
+
+  /** Sends every open batch now and waits for all outstanding sends. */
+  async flush(): Promise<void> {
+    this.accumulator.sealAll()
+    await Promise.allSettled([...this.outstanding])
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.flush()
+    this.closed = true
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The seam between Weir's clients and a broker. Producer, Consumer and Admin speak only this
+ * interface; `EmbeddedTransport` (in-process) implements it now, an HTTP transport and a Kafka
+ * transport will implement it later. Requests are Kafka's, one method per API, so that every
+ * transport maps them one to one and tests can wrap a transport to duplicate, reorder, delay or
+ * drop requests and responses.
+ *
+ * Errors are `WeirError`s with the broker's code; a transport that loses a response rejects with
+ * a retriable error (REQUEST_TIMED_OUT), leaving the request possibly applied.
+ */
+import type { Acks, ProduceResult } from '../../broker/partition.ts'
+import type { CreateTopicRequest, OffsetSpec, TopicDescription } from '../../broker/broker.ts'
+import type { FetchRequest, FetchResult } from '../../broker/fetch.ts'
+import type { TopicMetadata } from '../../broker/topic-registry.ts'
+import type { TopicPartition } from '../../group/assignor.ts'
+import type {
+  CommittedOffset, GroupDescription, GroupListing, HeartbeatRequest, JoinGroupRequest,
+  JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest, SyncGroupRequest, SyncGroupResponse,
+} from '../../group/group-requests.ts'
+
+export interface ProduceRequest {
+  readonly topic: string
+  readonly partition: number
+  /** One encoded record batch (Kafka RecordBatch v2). */
+  readonly batch: Buffer
+  readonly acks: Acks
+}
+
+export interface ListOffsetsRequest extends TopicPartition {
+  readonly spec: OffsetSpec
+}
+
+export interface PartitionOffset extends TopicPartition {
+  readonly offset: number
+}
+
+export interface Transport {
+  createTopics(requests: readonly CreateTopicRequest[]): Promise<TopicMetadata[]>
+  deleteTopics(topics: readonly string[]): Promise<void>
+  createPartitions(topic: string, count: number): Promise<TopicMetadata>
+  listTopics(options?: { includeInternal?: boolean }): Promise<TopicMetadata[]>
+  /** @throws UNKNOWN_TOPIC (unless the broker auto-creates topics) */
+  describeTopics(topics: readonly string[]): Promise<TopicDescription[]>
+
+  produce(request: ProduceRequest): Promise<ProduceResult>
+  fetch(request: FetchRequest): Promise<FetchResult[]>
+  listOffsets(requests: readonly ListOffsetsRequest[]): Promise<PartitionOffset[]>
+  initProducerId(): Promise<{ producerId: number, producerEpoch: number }>
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse>
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse>
+  heartbeat(request: HeartbeatRequest): Promise<void>
+  leaveGroup(request: LeaveGroupRequest): Promise<void>
+  commitOffsets(request: OffsetCommitRequest): Promise<void>
+  fetchOffsets(request: { groupId: string, partitions?: readonly TopicPartition[] }):
+  Promise<CommittedOffset[]>
+  listGroups(): Promise<GroupListing[]>
+  describeGroup(groupId: string): Promise<GroupDescription>
+  /** Replaces a group's committed offsets; only for a group without members. */
+  resetOffsets(request: { groupId: string, offsets: readonly PartitionOffset[] }): Promise<void>
+  deleteGroups(groupIds: readonly string[]): Promise<void>
+
+  close(): Promise<void>
+}

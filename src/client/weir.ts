@@ -1,0 +1,63 @@
+/**
+ * The entry point applications use: `Weir.open({ dir })` embeds a broker in this process; a later
+ * `Weir.connect(url)` will reach a server through another transport and return the same API.
+ *
+ * @example
+ * const weir = await Weir.open({ dir: './data' })
+ * await weir.admin().createTopics([{ topic: 'orders', partitions: 3 }])
+ * await weir.producer().send({ topic: 'orders', messages: [{ key: 'u1', value: '{"total":5}' }] })
+ * const consumer = weir.consumer({ groupId: 'billing', autoOffsetReset: 'earliest' })
+ * consumer.subscribe({ topics: ['orders'] })
+ * for await (const batch of consumer) { ... }
+ */
+import type { Clock, Scheduler } from '../util/clock.ts'
+import { systemClock, systemScheduler } from '../util/clock.ts'
+import { Admin } from './admin.ts'
+import { Consumer } from './consumer.ts'
+import type { ConsumerConfig } from './consumer-config.ts'
+import { Producer } from './producer.ts'
+import type { ProducerConfig } from './producer-config.ts'
+import { type EmbeddedOptions, EmbeddedTransport } from './transport/embedded.ts'
+import type { Transport } from './transport/transport.ts'
+
+export type WeirOpenOptions = EmbeddedOptions
+
+export class Weir {
+  private readonly producers = new Set<Producer>()
+  private readonly consumers = new Set<Consumer>()
+
+  constructor(
+    readonly transport: Transport,
+    private readonly clock: Clock = systemClock,
+    private readonly scheduler: Scheduler = systemScheduler,
+  ) {}
+
+  /** Opens (or creates) an embedded broker in `dir`, recovering it after a crash. */
+  static async open(options: WeirOpenOptions): Promise<Weir> {
+    const transport = await EmbeddedTransport.open(options)
+    return new Weir(transport, options.clock, options.scheduler)
+  }
+
+  producer(config: Partial<ProducerConfig> = {}): Producer {
+    const producer = new Producer(this.transport, config, this.clock, this.scheduler)
+    this.producers.add(producer)
+    return producer
+  }
+
+  consumer(config: Partial<ConsumerConfig> = {}): Consumer {
+    const consumer = new Consumer(this.transport, config, this.clock, this.scheduler)
+    this.consumers.add(consumer)
+    return consumer
+  }
+
+  admin(): Admin {
+    return new Admin(this.transport)
+  }
+
+  /** Closes consumers (committing), then producers (flushing), then the transport. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map(consumer => consumer.close()))
+    await Promise.allSettled([...this.producers].map(producer => producer.close()))
+    await this.transport.close()
+  }
+}

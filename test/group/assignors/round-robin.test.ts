@@ -1,0 +1,221 @@
+/**
+ * Goal: the round-robin assignor gives exactly Kafka's RoundRobinAssignor result: partitions
+ * sorted by topic then partition are dealt to members in Kafka's member order, each to the next
+ * member after the previous taker that subscribes to its topic; every partition of a subscribed
+ * topic goes to exactly one subscriber, and identical subscriptions come out balanced.
+ * Method: Kafka's own RoundRobinAssignorTest cases with their expected assignments, then
+ * properties over random groups (subscriptions, static and dynamic members, missing topics).
+ */
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import type { AssignorMember, TopicPartition } from '../../../src/group/assignor.ts'
+import { assignorByName } from '../../../src/group/assignors/index.ts'
+import { compareMembers } from '../../../src/group/assignors/range.ts'
+import { roundRobinAssignor } from '../../../src/group/assignors/round-robin.ts'
+import { numRuns as defaultNumRuns } from '../../helpers/num-runs.ts'
+
+const numRuns = defaultNumRuns(200)
+
+function member(memberId: string, topics: string[], groupInstanceId?: string): AssignorMember {
+  return { memberId, topics, ownedPartitions: [],
+    ...(groupInstanceId === undefined ? {} : { groupInstanceId }) }
+}
+
+function tp(topic: string, partition: number): TopicPartition {
+  return { topic, partition }
+}
+
+function assign(members: AssignorMember[], counts: Record<string, number>):
+Map<string, TopicPartition[]> {
+  return roundRobinAssignor.assign(members, new Map(Object.entries(counts)))
+}
+
+// Expected assignments from apache/kafka,
+// clients/src/test/java/org/apache/kafka/clients/consumer/RoundRobinAssignorTest.java
+// (test names kept).
+describe('roundRobinAssignor, Kafka RoundRobinAssignorTest cases', () => {
+  it('testOneConsumerNoTopic and testOneConsumerNonexistentTopic: an empty entry', () => {
+    expect(assign([member('consumer', [])], {})).toEqual(new Map([['consumer', []]]))
+    expect(assign([member('consumer', ['topic'])], {})).toEqual(new Map([['consumer', []]]))
+  })
+
+  it('testOneConsumerOneTopic and testOnlyAssignsPartitionsFromSubscribedTopics', () => {
+    const all = [tp('topic', 0), tp('topic', 1), tp('topic', 2)]
+    expect(assign([member('consumer', ['topic'])], { topic: 3 }).get('consumer')).toEqual(all)
+    expect(assign([member('consumer', ['topic'])], { topic: 3, other: 3 }).get('consumer'))
+      .toEqual(all)
+  })
+
+  it('testOneConsumerMultipleTopics', () => {
+    expect(assign([member('consumer', ['topic1', 'topic2'])], { topic1: 1, topic2: 2 })
+      .get('consumer')).toEqual([tp('topic1', 0), tp('topic2', 0), tp('topic2', 1)])
+  })
+
+  it('testTwoConsumersOneTopicOnePartition and testTwoConsumersOneTopicTwoPartitions', () => {
+    const consumers = [member('consumer1', ['topic']), member('consumer2', ['topic'])]
+    expect(assign(consumers, { topic: 1 }))
+      .toEqual(new Map([['consumer1', [tp('topic', 0)]], ['consumer2', []]]))
+    expect(assign(consumers, { topic: 2 }))
+      .toEqual(new Map([['consumer1', [tp('topic', 0)]], ['consumer2', [tp('topic', 1)]]]))
+  })
+
+  it('testMultipleConsumersMixedTopics: non-subscribers are skipped', () => {
+    const result = assign([member('consumer1', ['topic1']),
+      member('consumer2', ['topic1', 'topic2']), member('consumer3', ['topic1'])],
+    { topic1: 3, topic2: 2 })
+    expect(result.get('consumer1')).toEqual([tp('topic1', 0)])
+    expect(result.get('consumer2')).toEqual([tp('topic1', 1), tp('topic2', 0), tp('topic2', 1)])
+    expect(result.get('consumer3')).toEqual([tp('topic1', 2)])
+  })
+
+  it('testTwoDynamicConsumersTwoTopicsSixPartitions', () => {
+    const topics = ['topic1', 'topic2']
+    const result = assign([member('consumer1', topics), member('consumer2', topics)],
+      { topic1: 3, topic2: 3 })
+    expect(result.get('consumer1')).toEqual([tp('topic1', 0), tp('topic1', 2), tp('topic2', 1)])
+    expect(result.get('consumer2')).toEqual([tp('topic1', 1), tp('topic2', 0), tp('topic2', 2)])
+  })
+
+  it('testTwoStaticConsumers… and testOneStaticConsumerAndOneDynamicConsumer…', () => {
+    // consumer-b sorts after consumer-a by member id, but instance ids (and being static) win.
+    const topics = ['topic1', 'topic2']
+    const first = [tp('topic1', 0), tp('topic1', 2), tp('topic2', 1)]
+    const second = [tp('topic1', 1), tp('topic2', 0), tp('topic2', 2)]
+    const bothStatic = assign([member('consumer-b', topics, 'instance1'),
+      member('consumer-a', topics, 'instance2')], { topic1: 3, topic2: 3 })
+    expect(bothStatic).toEqual(new Map([['consumer-b', first], ['consumer-a', second]]))
+    const oneStatic = assign([member('consumer-b', topics, 'instance1'),
+      member('consumer-a', topics)], { topic1: 3, topic2: 3 })
+    expect(oneStatic).toEqual(new Map([['consumer-b', first], ['consumer-a', second]]))
+  })
+
+  it('testStaticMemberAssignmentPersistent', () => {
+    const topics = ['topic1', 'topic2']
+    const statics = [member('consumer1', topics, 'instance1'),
+      member('consumer2', topics, 'instance2'), member('consumer3', topics, 'instance3')]
+    const expected = (dynamic: string): Map<string, TopicPartition[]> => new Map([
+      ['consumer1', [tp('topic1', 0), tp('topic2', 1)]],
+      ['consumer2', [tp('topic1', 1), tp('topic2', 2)]],
+      ['consumer3', [tp('topic1', 2)]],
+      [dynamic, [tp('topic2', 0)]],
+    ])
+    const counts = { topic1: 3, topic2: 3 }
+    expect(assign([...statics, member('consumer4', topics)], counts)).toEqual(expected('consumer4'))
+    // Replacing the dynamic member 4 by a new dynamic member 5 leaves the static members alone.
+    expect(assign([...statics, member('consumer5', topics)], counts)).toEqual(expected('consumer5'))
+  })
+
+  it('testStaticMemberAssignmentPersistentAfterMemberIdChanges', () => {
+    // The instance ids keep their partitions when every member id changes.
+    const topics = ['topic1', 'topic2']
+    const counts = { topic1: 3, topic2: 3 }
+    const byInstance = (members: AssignorMember[]): Map<string, TopicPartition[]> => {
+      const result = assign(members, counts)
+      return new Map(members.map(m => [m.groupInstanceId!, result.get(m.memberId)!]))
+    }
+    const before = byInstance([member('consumer1', topics, 'instance1'),
+      member('consumer2', topics, 'instance2'), member('consumer3', topics, 'instance3')])
+    const after = byInstance([member('consumer4', topics, 'instance1'),
+      member('consumer5', topics, 'instance2'), member('consumer1', topics, 'instance3')])
+    expect(after).toEqual(before)
+    expect(before.get('instance1')).toEqual([tp('topic1', 0), tp('topic2', 0)])
+  })
+
+  it('is registered under Kafka\'s strategy name, eager', () => {
+    expect(assignorByName('roundrobin')).toBe(roundRobinAssignor)
+    expect(roundRobinAssignor.protocol).toBe('eager')
+  })
+})
+
+const topicNames = ['t0', 't1', 't2', 'missing']
+
+/** Random groups: unique member ids, some static members, subscriptions that may name a topic
+ * missing from the metadata, and topics with no partitions. */
+const groupArbitrary = fc.record({
+  counts: fc.tuple(fc.nat(9), fc.nat(9), fc.nat(9)),
+  identical: fc.boolean(),
+  shared: fc.subarray(topicNames),
+  members: fc.uniqueArray(fc.record({
+    id: fc.integer({ min: 0, max: 30 }),
+    instance: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+    topics: fc.subarray(topicNames),
+  }), { minLength: 1, maxLength: 7, selector: m => m.id }),
+}).map(({ counts, identical, shared, members }) => {
+  const seenInstances = new Set<number>()
+  return {
+    identical,
+    partitionsPerTopic: new Map<string, number>(
+      counts.map((count, index) => [`t${index}`, count])),
+    members: members.map(({ id, instance, topics }) => {
+      const unique = instance !== undefined && !seenInstances.has(instance)
+      if (unique) seenInstances.add(instance)
+      return member(`m${id}`, identical ? shared : topics, unique ? `i${instance}` : undefined)
+    }),
+  }
+})
+
+describe('roundRobinAssignor properties', () => {
+  test.prop([groupArbitrary], { numRuns })(
+    'every member gets an entry, only subscribed partitions, and each partition of a subscribed '
+    + 'topic goes to exactly one member',
+    ({ members, partitionsPerTopic }) => {
+      const assignment = roundRobinAssignor.assign(members, partitionsPerTopic)
+      expect([...assignment.keys()]).toEqual(members.map(m => m.memberId))
+      const owners = new Set<string>()
+      for (const m of members) {
+        for (const { topic, partition } of assignment.get(m.memberId)!) {
+          expect(m.topics).toContain(topic)
+          expect(partition).toBeLessThan(partitionsPerTopic.get(topic) ?? 0)
+          expect(owners.has(`${topic}:${partition}`)).toBe(false)
+          owners.add(`${topic}:${partition}`)
+        }
+      }
+      for (const [topic, count] of partitionsPerTopic) {
+        if (!members.some(m => m.topics.includes(topic))) continue
+        for (let p = 0; p < count; p++) expect(owners.has(`${topic}:${p}`)).toBe(true)
+      }
+    })
+
+  test.prop([groupArbitrary], { numRuns })(
+    'in (topic, partition) order, each partition goes to the first subscriber of its topic after '
+    + 'the previous taker in Kafka member order, wrapping around',
+    ({ members, partitionsPerTopic }) => {
+      const assignment = roundRobinAssignor.assign(members, partitionsPerTopic)
+      const sorted = [...members].sort(compareMembers)
+      const takerOf = new Map<string, number>()
+      sorted.forEach((m, index) => {
+        for (const p of assignment.get(m.memberId)!) takerOf.set(`${p.topic}:${p.partition}`, index)
+      })
+      const dealt = [...partitionsPerTopic].sort(([a], [b]) => (a < b ? -1 : 1))
+        .filter(([topic]) => members.some(m => m.topics.includes(topic)))
+        .flatMap(([topic, count]) => Array.from({ length: count }, (_, p) => tp(topic, p)))
+      let previous = -1
+      for (const { topic, partition } of dealt) {
+        let expected = (previous + 1) % sorted.length
+        while (!sorted[expected]!.topics.includes(topic)) expected = (expected + 1) % sorted.length
+        expect(takerOf.get(`${topic}:${partition}`)).toBe(expected)
+        previous = expected
+      }
+    })
+
+  test.prop([groupArbitrary.filter(group => group.identical)], { numRuns })(
+    'with identical subscriptions, members\' partition counts differ by at most one',
+    ({ members, partitionsPerTopic }) => {
+      const counts = [...roundRobinAssignor.assign(members, partitionsPerTopic).values()]
+        .map(partitions => partitions.length)
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1)
+    })
+
+  test.prop([groupArbitrary.chain(group => fc.record({
+    group: fc.constant(group),
+    shuffled: fc.shuffledSubarray(group.members, { minLength: group.members.length }),
+  }))], { numRuns })(
+    'the assignment does not depend on the order members are listed in',
+    ({ group, shuffled }) => {
+      const original = roundRobinAssignor.assign(group.members, group.partitionsPerTopic)
+      const reordered = roundRobinAssignor.assign(shuffled, group.partitionsPerTopic)
+      for (const m of group.members) {
+        expect(reordered.get(m.memberId)).toEqual(original.get(m.memberId))
+      }
+    })
+})
