@@ -26,3 +26,43 @@ export {
 } from './log/record-batch.ts'
 export { type ControlMarker, type ControlType, decodeControlRecord, encodeControlBatch } from
   './log/control-record.ts'
+
+// The broker (embedded by Weir.open; exposed for tools that drive it directly)
+export {
+  Broker, type BrokerOptions, type CreateTopicRequest, type OffsetSpec, type TopicDescription,
+} from './broker/broker.ts'
+export type { FetchPartitionRequest, FetchRequest, FetchResult } from './broker/fetch.ts'
+export type { Acks, ProduceResult } from './broker/partition.ts'
+export type { TopicConfig, TopicMetadata } from './broker/topic-registry.ts'
+export {
+  defaultPartitioner, type Partitioner, type PartitionerInput, partitionForKey,
+} from './broker/partitioner.ts'
+export { brokerLimitDefaults, type BrokerLimits } from './limits.ts'
+
+// Groups
+export type { Assignor, AssignorMember, RebalanceProtocol, TopicPartition } from
+  './group/assignor.ts'
+export { assignorByName, assignors } from './group/assignors/index.ts'
+export type {
+  CommittedOffset, GroupDescription, GroupListing,
+} from './group/group-requests.ts'
+export type { GroupCoordinatorConfig } from './group/group-coordinator.ts'
+
+// Clients
+export { Weir, type WeirOpenOptions } from './client/weir.ts'
+export {
+  type Bytes, type Message, Producer, type ProducerRecord, type RecordMetadata,
+} from './client/producer.ts'
+export { type ProducerConfig, producerConfigDefaults } from './client/producer-config.ts'
+export {
+  Consumer, type RebalanceListener, type SubscribeOptions,
+} from './client/consumer.ts'
+export {
+  type AssignorName, type ConsumerConfig, consumerConfigDefaults,
+} from './client/consumer-config.ts'
+export type { ConsumedRecord, ConsumerBatch } from './client/fetcher.ts'
+export { Admin, type PartitionLag, type ResetOffsetsOptions } from './client/admin.ts'
+export type {
+  ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport,
+} from './client/transport/transport.ts'
+export { EmbeddedTransport, type EmbeddedOptions } from './client/transport/embedded.ts'

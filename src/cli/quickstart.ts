@@ -1,10 +1,12 @@
 /**
- * `weir quickstart`: the main job until the streams runtime exists. Appends records to a partition
- * log under `--dir` on the embedded default (real files, `flush: 'always'`), reads them all back,
- * verifies them and prints what it did. Running it again appends more: the log persists.
+ * `weir quickstart`: the main job until the streams runtime exists. On the embedded default (a
+ * broker in this process, real files, `flush: 'always'`) under `--dir`, it creates the topic
+ * `quickstart` (3 partitions) if missing, produces records with an idempotent producer (keyed by
+ * user, so each user's records stay in order in one partition), then consumes them as the group
+ * `quickstart-verify` from its committed offsets up to the log end, verifies every record and
+ * commits. Running it again produces more and the group picks up where it left off.
  */
-import { join } from 'node:path'
-import { PartitionLog } from '../log/partition-log.ts'
+import { Weir } from '../client/weir.ts'
 import { systemClock } from '../util/clock.ts'
 
 export interface QuickstartOptions {
@@ -14,40 +16,71 @@ export interface QuickstartOptions {
   readonly log: (line: string) => void
 }
 
+const TOPIC = 'quickstart'
+const GROUP = 'quickstart-verify'
+
 export async function quickstart(options: QuickstartOptions): Promise<void> {
-  const directory = join(options.dir, 'quickstart-0')
-  const log = await PartitionLog.open({ directory })
+  const weir = await Weir.open({ dir: options.dir })
   try {
-    const startOffset = log.logEndOffset
-    options.log(`opened ${directory}: log start ${log.logStartOffset}, log end ${startOffset}`)
-    const started = performance.now()
-    for (let written = 0; written < options.records; written += options.batchRecords) {
-      const count = Math.min(options.batchRecords, options.records - written)
-      await log.appendRecords(Array.from({ length: count }, (_, i) => ({
-        key: Buffer.from(`user-${(written + i) % 100}`),
-        value: Buffer.from(JSON.stringify({ n: startOffset + written + i,
-          at: systemClock.nowMs() })),
-      })))
-      if ((written / options.batchRecords) % 20 === 0) {
-        options.log(`appended ${written + count}/${options.records} (fsynced)`)
-      }
+    const admin = weir.admin()
+    if (!(await admin.listTopics()).some(topic => topic.name === TOPIC)) {
+      await admin.createTopics([{ topic: TOPIC, partitions: 3 }])
+      options.log(`created topic ${TOPIC} with 3 partitions in ${options.dir}`)
     }
-    const appendMs = performance.now() - started
-    let offset = startOffset
-    let verified = 0
-    while (offset < log.highWatermark) {
-      const { records, nextOffset } = await log.readRecords(offset)
-      for (const record of records) {
-        const body = JSON.parse(record.value!.toString()) as { n: number }
-        if (body.n !== record.offset) throw new Error(`offset ${record.offset} holds ${body.n}`)
+    const produceMs = await produce(weir, options)
+    const [description] = await admin.describeTopics([TOPIC])
+    const ends = description!.partitionStates.map(state => state.highWatermark)
+    const verified = await consumeUpTo(weir, ends)
+    const lag = (await admin.lag(GROUP, [TOPIC])).reduce((sum, p) => sum + p.lag, 0)
+    options.log(`consumed and verified ${verified} records as group ${GROUP}; lag now ${lag}`)
+    options.log(JSON.stringify({ produced: options.records, verified,
+      logEndOffsets: ends, lag, produceMs: Math.round(produceMs) }))
+  } finally {
+    await weir.close()
+  }
+}
+
+async function produce(weir: Weir, options: QuickstartOptions): Promise<number> {
+  const producer = weir.producer({ lingerMs: 1 })
+  const started = performance.now()
+  for (let sent = 0; sent < options.records; sent += options.batchRecords) {
+    const count = Math.min(options.batchRecords, options.records - sent)
+    await producer.send({ topic: TOPIC, messages: Array.from({ length: count }, (_, i) => ({
+      key: `user-${(sent + i) % 100}`,
+      value: JSON.stringify({ user: `user-${(sent + i) % 100}`, at: systemClock.nowMs() }),
+    })) })
+    if ((sent / options.batchRecords) % 20 === 0) {
+      options.log(`produced ${sent + count}/${options.records} (idempotent, fsynced)`)
+    }
+  }
+  await producer.close()
+  return performance.now() - started
+}
+
+/** Reads as the group until every partition reached `ends`; checks keys match their partition. */
+async function consumeUpTo(weir: Weir, ends: readonly number[]): Promise<number> {
+  const consumer = weir.consumer({ groupId: GROUP, autoOffsetReset: 'earliest', maxWaitMs: 100 })
+  const committed = await weir.admin().fetchOffsets(GROUP)
+  const reached = new Set(ends.map((_, p) => p).filter(p => (committed.find(c =>
+    c.topic === TOPIC && c.partition === p)?.offset ?? 0) >= ends[p]!))
+  let verified = 0
+  if (reached.size === ends.length) return 0
+  consumer.subscribe({ topics: [TOPIC] })
+  try {
+    for await (const batch of consumer) {
+      for (const record of batch.records) {
+        const body = JSON.parse(record.value!.toString()) as { user: string }
+        if (body.user !== record.key?.toString()) {
+          throw new Error(`offset ${record.offset} of partition ${batch.partition} is corrupt`)
+        }
         verified++
       }
-      offset = nextOffset
+      if (batch.nextOffset >= ends[batch.partition]!) reached.add(batch.partition)
+      await consumer.commit()
+      if (reached.size === ends.length) break
     }
-    options.log(`read back and verified ${verified} records from offset ${startOffset}`)
-    options.log(JSON.stringify({ appended: options.records, verified, logEndOffset:
-      log.logEndOffset, segments: log.segmentCount, appendMs: Math.round(appendMs) }))
   } finally {
-    await log.close()
+    await consumer.close()
   }
+  return verified
 }

@@ -50,7 +50,8 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
   private failure: unknown
   private closed = false
   private patternCheck: (() => void) | undefined
-  private topicSignature = ''
+  /** Topics and partition counts the member last joined with; undefined before the first join. */
+  private topicSignature: string | undefined
 
   constructor(
     private readonly transport: Transport,
@@ -103,7 +104,11 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
 
   private membershipHooks(): ConstructorParameters<typeof GroupMembership>[4] {
     return {
-      subscribedTopics: () => this.resolveTopics(),
+      subscribedTopics: async () => {
+        const topics = await this.resolveTopics()
+        this.topicSignature = await this.signatureOf(topics)
+        return topics
+      },
       owned: () => this.subscriptions.assigned(),
       revoke: async partitions => {
         if (partitions.length === 0) return
@@ -118,7 +123,14 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
       },
       assign: async partitions => {
         this.subscriptions.add(partitions)
-        await this.initialisePositions(partitions)
+        try {
+          await this.initialisePositions(partitions)
+        } catch (error) {
+          // Unpositioned partitions are never fetched; once owned, a rejoin would not hand them
+          // out (and position them) again. Not owning them lets the next join do that.
+          this.subscriptions.remove(partitions)
+          throw error
+        }
         await this.listener.onPartitionsAssigned?.([...partitions])
         this.signal()
       },
@@ -144,18 +156,24 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     return [...new Set([...names, ...matched])].sort()
   }
 
-  /** Rejoins when the subscribed topics or their partition counts changed. */
+  private async signatureOf(topics: readonly string[]): Promise<string> {
+    const existing = new Set((await this.transport.listTopics()).map(topic => topic.name))
+    const described = await this.transport.describeTopics(topics.filter(t => existing.has(t)))
+    return described.map(topic => `${topic.name}:${topic.partitions}`).join(',')
+  }
+
+  /**
+   * Rejoins when the subscribed topics or their partition counts differ from those of the last
+   * join (compared with the join, not the previous check: a topic created between the join and
+   * the first check, or the first match of a pattern that matched nothing, must count).
+   */
   private async checkTopics(): Promise<void> {
     if (this.membership === undefined || this.closed) return
     try {
-      const topics = await this.resolveTopics()
-      const existing = new Set((await this.transport.listTopics()).map(topic => topic.name))
-      const described = await this.transport.describeTopics(topics.filter(t => existing.has(t)))
-      const signature = described.map(topic => `${topic.name}:${topic.partitions}`).join(',')
-      if (this.topicSignature !== '' && signature !== this.topicSignature) {
+      const signature = await this.signatureOf(await this.resolveTopics())
+      if (this.topicSignature !== undefined && signature !== this.topicSignature) {
         this.membership.requestRejoin()
       }
-      this.topicSignature = signature
     } catch {
       // a failed metadata refresh is retried on the next tick
     }
@@ -268,20 +286,26 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
    */
   async commit(offsets?: readonly PartitionOffset[]): Promise<void> {
     this.checkOpen()
+    this.checkGroup()
     const chosen = offsets ?? this.subscriptions.states()
       .filter(state => state.consumed !== undefined)
       .map(state => ({ topic: state.topic, partition: state.partition, offset: state.consumed! }))
     if (chosen.length > 0) await this.commitOffsets(chosen)
   }
 
-  private async commitOffsets(offsets: readonly PartitionOffset[]): Promise<void> {
+  private checkGroup(): { groupId: string, membership: GroupMembership } {
     const groupId = this.config.groupId
     if (groupId === undefined || this.membership === undefined) {
       throw new WeirError('WEIR_ERR_CLIENT_STATE', 'Only a consumer in a group (groupId and '
         + 'subscribe) commits offsets; a consumer using assign() keeps its own positions.')
     }
-    await this.transport.commitOffsets({ groupId, generationId: this.membership.generationId,
-      memberId: this.membership.memberId,
+    return { groupId, membership: this.membership }
+  }
+
+  private async commitOffsets(offsets: readonly PartitionOffset[]): Promise<void> {
+    const { groupId, membership } = this.checkGroup()
+    await this.transport.commitOffsets({ groupId, generationId: membership.generationId,
+      memberId: membership.memberId,
       ...(this.config.groupInstanceId === undefined ? {}
         : { groupInstanceId: this.config.groupInstanceId }),
       offsets })

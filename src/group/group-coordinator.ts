@@ -268,6 +268,7 @@ export class GroupCoordinator {
 
   /** Every group with members or committed offsets, by group id. */
   listGroups(): GroupListing[] {
+    this.checkOpen()
     const listings = new Map<string, GroupListing>()
     for (const groupId of this.offsets.groupIds()) {
       listings.set(groupId, { groupId, state: 'Empty', protocolType: '' })

@@ -21,9 +21,14 @@ import type { MemberMetadata } from './member-metadata.ts'
 /** The member a request speaks for, or FENCED_INSTANCE_ID / UNKNOWN_MEMBER_ID. */
 export function validateCurrentMember(group: GroupMetadata, memberId: string,
   groupInstanceId: string | undefined): MemberMetadata {
+  // Kafka's ClassicGroup.validateMember: a claimed instance id must be known and be this id's.
   if (groupInstanceId !== undefined) {
     const current = group.staticMemberId(groupInstanceId)
-    if (current !== undefined && current !== memberId) {
+    if (current === undefined) {
+      throw new WeirError('UNKNOWN_MEMBER_ID', `Group ${group.groupId} has no member with `
+        + `group.instance.id ${groupInstanceId}; rejoin with an empty member id.`)
+    }
+    if (current !== memberId) {
       throw new WeirError('FENCED_INSTANCE_ID', `Member ${memberId} of group ${group.groupId} `
         + `was replaced by a newer instance with group.instance.id ${groupInstanceId}; `
         + 'stop this instance (two instances share one group.instance.id).')
@@ -136,13 +141,8 @@ export function validateOffsetCommit(group: GroupMetadata | undefined, hasOffset
 /** The member a LeaveGroup entry names: by instance id (checked against the member id) or id. */
 export function leavingMember(group: GroupMetadata, leaving: LeavingMember): MemberMetadata {
   const instanceId = leaving.groupInstanceId
-  if (instanceId === undefined) return validateCurrentMember(group, leaving.memberId!, undefined)
-  const memberId = group.staticMemberId(instanceId)
-  if (memberId === undefined) {
-    throw new WeirError('UNKNOWN_MEMBER_ID', `Group ${group.groupId} has no member with `
-      + `group.instance.id ${instanceId}.`)
-  }
-  const claimed = leaving.memberId === undefined || leaving.memberId === '' ? memberId
-    : leaving.memberId
+  const byInstance = instanceId === undefined ? undefined : group.staticMemberId(instanceId)
+  const claimed = leaving.memberId === undefined || leaving.memberId === ''
+    ? byInstance ?? '' : leaving.memberId
   return validateCurrentMember(group, claimed, instanceId)
 }

@@ -13,7 +13,10 @@ export type CancelTimer = () => void
 export interface Scheduler {
   /** Runs `task` every `intervalMs` until cancelled; the timer never keeps the process alive. */
   every(intervalMs: number, task: () => void): CancelTimer
-  /** Runs `task` once after `delayMs` unless cancelled; never keeps the process alive. */
+  /**
+   * Runs `task` once after `delayMs` unless cancelled. Unlike `every`, it keeps the process alive
+   * meanwhile: someone awaits it (a linger, a backoff, a long poll) and would otherwise be dropped.
+   */
   after(delayMs: number, task: () => void): CancelTimer
 }
 
@@ -27,7 +30,6 @@ export const systemScheduler: Scheduler = {
   },
   after(delayMs, task) {
     const timer = setTimeout(task, delayMs)
-    timer.unref()
     return () => clearTimeout(timer)
   },
 }

@@ -18,15 +18,20 @@ afterEach(async () => {
   if (directory !== undefined) await rm(directory, { recursive: true, force: true })
 })
 
-it('weir quickstart appends, reads back and verifies records, and a second run continues the log',
+it('weir quickstart produces, consumes and verifies records as a group, and a second run '
+  + 'continues from the committed offsets',
   async () => {
     directory = await mkdtemp(join(tmpdir(), 'weir-quickstart-'))
     const args = [join(root, 'bin/weir.js'), 'quickstart', '--dir', directory, '--records', '1500']
     const first = await run(process.execPath, args, { cwd: root })
-    expect(first.stdout).toContain('read back and verified 1500 records from offset 0')
+    expect(first.stdout).toContain('consumed and verified 1500 records as group quickstart-verify;'
+      + ' lag now 0')
     const second = await run(process.execPath, args, { cwd: root })
-    expect(second.stdout).toContain('read back and verified 1500 records from offset 1500')
-    expect(second.stdout).toContain('"logEndOffset":3000')
+    expect(second.stdout).toContain('consumed and verified 1500 records as group quickstart-verify;'
+      + ' lag now 0')
+    const summary = JSON.parse(second.stdout.trim().split('\n').at(-1)!) as
+      { logEndOffsets: number[] }
+    expect(summary.logEndOffsets.reduce((a, b) => a + b, 0)).toBe(3000)
   }, 60_000)
 
 it('the partition-log example compacts to the latest value per key', async () => {

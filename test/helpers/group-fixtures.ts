@@ -18,8 +18,8 @@ export async function openOffsetLogs(directory: string, count: number, clock: Cl
   config: Partial<LogConfig> = offsetLogConfig): Promise<PartitionLog[]> {
   const logs: PartitionLog[] = []
   for (let partition = 0; partition < count; partition++) {
-    logs.push(await PartitionLog.open({ directory: join(directory, `__consumer_offsets-${partition}`),
-      config, clock, scheduler: noTimers }))
+    const path = join(directory, `__consumer_offsets-${partition}`)
+    logs.push(await PartitionLog.open({ directory: path, config, clock, scheduler: noTimers }))
   }
   return logs
 }

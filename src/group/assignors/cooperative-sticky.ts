@@ -31,13 +31,17 @@
  * completion, so the completion is optimal overall), step c finds nothing to do, and nothing is
  * revoked. test/group/assignors/cooperative-sticky.test.ts checks this over random histories.
  *
- * Conflicting claims. Kafka breaks them by generation (the interface carries none); at equal
- * generations it drops the partition from every claimant and holds it back for a round
- * (AbstractStickyAssignor#allSubscriptionsEqual, partitionsWithMultiplePreviousOwners). Here the
- * first claimant in member order keeps it in the target, and it is held back all the same.
+ * Conflicting claims. Kafka breaks them by generation (KIP-341 userData; the interface carries
+ * none); at equal generations it drops the partition from every claimant and holds it back for a
+ * round (AbstractStickyAssignor#allSubscriptionsEqual, partitionsWithMultiplePreviousOwners).
+ * Here the first claimant in member order keeps it in the target, so balance counts it there,
+ * and it is held back all the same: in effect what Kafka does.
  *
- * Not done: rack awareness (KIP-881); Kafka's exact choice of which partitions move (the choices
- * differ, the guarantees above do not); consumer-side generation bookkeeping.
+ * Cost: step b is O(members) per partition when a least-loaded subscriber is at hand (always, with
+ * identical subscriptions); a search that needs chains is O(members · topics · subscribers).
+ *
+ * Not done: rack awareness (KIP-881). Not byte-for-byte Kafka: when several partitions could
+ * move, the one chosen may differ from Kafka's choice; the guarantees above are at least Kafka's.
  */
 import { assert } from '../../util/assert.ts'
 import type { Assignor, AssignorMember, TopicPartition } from '../assignor.ts'
@@ -203,6 +207,7 @@ interface SearchOptions {
  * Breadth-first search from `starts` over the edges "x holds a movable partition of a topic y
  * subscribes to". Returns the least-loaded member reached (the nearest, then the first found,
  * on ties) with the tree that reaches it, or undefined if only excluded members were reached.
+ * Members are judged as they are found, so the search stops as soon as one at `loadFloor` is.
  */
 function search(layout: Layout, placement: Placement, starts: readonly number[],
   options: SearchOptions): Search | undefined {
@@ -210,26 +215,30 @@ function search(layout: Layout, placement: Placement, starts: readonly number[],
   const unseen = -2
   const parent = new Int32Array(memberCount).fill(unseen)
   const via = new Int32Array(memberCount).fill(NONE)
-  const queue = [...starts]
-  for (const start of starts) parent[start] = NONE
+  const queue: number[] = []
   let best = NONE
-  for (let head = 0; head < queue.length; head++) {
-    const member = queue[head]!
+  /** Records a found member; true when nothing can beat it. */
+  const found = (member: number, from: number, partition: number): boolean => {
+    parent[member] = from
+    via[member] = partition
+    queue.push(member)
     const load = placement.load[member]!
-    if (member !== options.exclude && (best === NONE || load < placement.load[best]!)) {
-      best = member
-      if (load <= options.loadFloor) break
-    }
+    if (member === options.exclude) return false
+    if (best === NONE || load < placement.load[best]!) best = member
+    return load <= options.loadFloor
+  }
+  let done = starts.some(start => found(start, NONE, NONE))
+  for (let head = 0; !done && head < queue.length; head++) {
+    const member = queue[head]!
     for (const [topic, partition] of movable(placement.holdings[member]!, options.placedOnly)) {
       for (const next of layout.subscribers[topic]!) {
-        if (parent[next] !== unseen) continue
-        parent[next] = member
-        via[next] = partition
-        queue.push(next)
+        if (parent[next] === unseen && found(next, member, partition)) done = true
+        if (done) break
       }
+      if (done) break
     }
   }
-  assert(queue.length <= memberCount, 'the search visits each member at most once')
+  assert(queue.length <= memberCount, 'the search finds each member at most once')
   return best === NONE ? undefined : { receiver: best, parent, via }
 }
 
