@@ -44,3 +44,14 @@ it('the partition-log example compacts to the latest value per key', async () =>
   expect(afterCompaction.slice(0, 2)).toEqual([
     '8 {"user":"alice","balance":40}', '9 {"user":"bob","balance":40}'])
 }, 60_000)
+
+it('the client example produces, consumes as a group through observe() and ends with no lag',
+  async () => {
+    directory = await mkdtemp(join(tmpdir(), 'weir-client-example-'))
+    const { stdout } = await run(process.execPath,
+      ['--import', 'tsx', join(root, 'examples/client.ts'), directory], { cwd: root })
+    const consumed = stdout.split('\n').filter(line => line.startsWith('partition '))
+    expect(consumed).toHaveLength(4)
+    expect(consumed.filter(line => line.includes('alice'))).toHaveLength(2)
+    expect(stdout).toContain('total lag after commit: 0')
+  }, 60_000)
