@@ -74,7 +74,7 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { dir: undefined, records: 1_000_000, latencySeconds: 10,
     rounds: Number(process.env.WEIR_BENCH_ROUNDS ?? 3), partitions: 4, sendRecords: 1000,
-    sendsInFlight: 16, lingerMs: 0, batchBytes: 256 * 1024, only: undefined, marks: false }
+    sendsInFlight: 16, lingerMs: 0, batchBytes: MiB, only: undefined, marks: false }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
     const value = argv[i + 1]

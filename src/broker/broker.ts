@@ -85,7 +85,9 @@ export class Broker {
       options.scheduler ?? systemScheduler, limits, registry)
     await fs.mkdir(join(options.dir, 'topics'))
     await broker.removeOrphanDirectories()
-    for (const topic of registry.list()) await broker.openPartitions(topic, 0)
+    for (const topic of registry.list()) {
+      broker.partitions.set(topic.name, await broker.openPartitions(topic, 0))
+    }
     broker.timers.push(broker.scheduler.every(limits.producerSnapshotIntervalMs, () => {
       if (!broker.closed) void broker.snapshotProducerState().catch(() => undefined)
     }))
@@ -96,16 +98,26 @@ export class Broker {
     return join(this.options.dir, 'topics', `${topic.name}-${topic.topicId}`)
   }
 
-  private async openPartitions(topic: TopicMetadata, from: number): Promise<void> {
-    const opened = this.partitions.get(topic.name) ?? []
+  /**
+   * Opens partitions [from, topic.partitions) and returns the topic's full partition list; the
+   * caller publishes it (`this.partitions`) once the metadata that names them is durable.
+   */
+  private async openPartitions(topic: TopicMetadata, from: number): Promise<Partition[]> {
+    const opened = [...this.partitions.get(topic.name) ?? []]
+    assert(opened.length === from, 'partitions are opened in order, once')
     const config = { ...this.options.topicDefaults, ...topic.config }
-    for (let p = from; p < topic.partitions; p++) {
-      const directory = join(this.topicDirectory(topic), String(p))
-      await this.fs.mkdir(directory)
-      opened.push(await Partition.open({ directory, config, fs: this.fs, clock: this.clock,
-        scheduler: this.scheduler }))
+    try {
+      for (let p = from; p < topic.partitions; p++) {
+        const directory = join(this.topicDirectory(topic), String(p))
+        await this.fs.mkdir(directory)
+        opened.push(await Partition.open({ directory, config, fs: this.fs, clock: this.clock,
+          scheduler: this.scheduler }))
+      }
+    } catch (error) {
+      await Promise.allSettled(opened.slice(from).map(partition => partition.close()))
+      throw error
     }
-    this.partitions.set(topic.name, opened)
+    return opened
   }
 
   private async removeOrphanDirectories(): Promise<void> {
@@ -155,8 +167,13 @@ export class Broker {
       this.checkPartitionCount(request.topic, partitions)
       const topic: TopicMetadata = { name: request.topic, topicId: randomId(), partitions,
         config: { ...request.config }, internal }
-      await this.registry.put(topic)
-      await this.openPartitions(topic, 0)
+      // Files first, metadata second: a crash in between leaves an orphan directory that the
+      // next open removes, never a topic without its partitions.
+      const opened = await this.openPartitions(topic, 0).catch(async (error: unknown) => {
+        await this.removeFiles(this.topicDirectory(topic)).catch(() => undefined)
+        throw error
+      })
+      await this.registry.put(topic, () => this.partitions.set(topic.name, opened))
       return topic
     })
   }
@@ -203,8 +220,8 @@ export class Broker {
           + `partitions; ask for more than that (partitions can only be added).`)
       }
       const grown = { ...topic, partitions: count }
-      await this.registry.put(grown)
-      await this.openPartitions(grown, topic.partitions)
+      const opened = await this.openPartitions(grown, topic.partitions)
+      await this.registry.put(grown, () => this.partitions.set(name, opened))
       return grown
     })
   }
@@ -277,6 +294,11 @@ export class Broker {
       return this.topicForUse(request.topic).then(() => this.produce(request))
     }
     try {
+      if (this.registry.get(request.topic)?.internal === true) {
+        // Only coordinators write internal topics, through their own path (Kafka refuses too).
+        throw new WeirError('INVALID_TOPIC_EXCEPTION', `Topic '${request.topic}' is internal; `
+          + 'clients cannot produce to it.')
+      }
       return this.partition(request.topic, request.partition).produce(request.batch, request.acks)
     } catch (error) {
       return Promise.reject(error)

@@ -109,10 +109,10 @@ export class ProducerStateManager {
     const duplicate = entry.batches.find(batch => batch.firstSequence === info.firstSequence
       && batch.lastSequence === lastSequence)
     if (duplicate !== undefined) return { kind: 'duplicate', batch: duplicate }
+    // An epoch with no batches yet (set by a marker) starts at 0, like a new epoch.
     const last = entry.batches[entry.batches.length - 1]
-    if (last !== undefined && info.firstSequence !== nextSequence(last.lastSequence)) {
-      throw outOfOrder(info, last.lastSequence)
-    }
+    const expected = last === undefined ? 0 : nextSequence(last.lastSequence)
+    if (info.firstSequence !== expected) throw outOfOrder(info, last?.lastSequence)
     return { kind: 'append' }
   }
 

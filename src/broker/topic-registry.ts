@@ -91,10 +91,15 @@ export class TopicRegistry {
     return this.producerIdBlockEnd
   }
 
-  async put(topic: TopicMetadata): Promise<void> {
+  /**
+   * Stores a topic's metadata durably, then publishes it; `onDurable` runs in the same turn as
+   * the publication, so the caller can make its partitions usable exactly when the topic appears.
+   */
+  async put(topic: TopicMetadata, onDurable: () => void = () => undefined): Promise<void> {
     assert(topic.partitions >= 1, 'a topic has at least one partition')
     const next = new Map(this.topics).set(topic.name, topic)
     await this.persist([...next.values()], this.producerIdBlockEnd)
+    onDurable()
     this.topics.set(topic.name, topic)
   }
 

@@ -72,6 +72,7 @@ export class Producer {
   private identityReady: Promise<void> | undefined
   private bufferedBytes = 0
   private outstanding = new Set<Promise<unknown>>()
+  private flushesInProgress = 0
   private closed = false
 
   constructor(
@@ -140,6 +141,15 @@ export class Producer {
    */
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.closed) throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The producer is closed.')
+    // Tracked from the start, so flush() and close() also wait for a send that is still getting
+    // its producer id or partition count (Kafka's close waits for every record sent before it).
+    const sending = this.appendAndWait(record)
+    this.outstanding.add(sending)
+    void sending.catch(() => undefined).finally(() => this.outstanding.delete(sending))
+    return sending
+  }
+
+  private async appendAndWait(record: ProducerRecord): Promise<RecordMetadata[]> {
     await this.ensureIdentity()
     const partitionCount = await this.metadata.partitionCount(record.topic)
     const byPartition = new Map<number, number[]>()
@@ -158,12 +168,11 @@ export class Producer {
     for (const [partition, indexes] of byPartition) {
       parts.push(...this.appendChunks(record.topic, partition, indexes, inputs, offsets))
     }
-    const all = Promise.all(parts).finally(() => {
+    // A flush is waiting for this send: don't let its batch linger (Kafka's flushInProgress).
+    if (this.flushesInProgress > 0) this.accumulator.sealAll()
+    await Promise.all(parts).finally(() => {
       this.bufferedBytes -= bytes
     })
-    this.outstanding.add(all)
-    void all.catch(() => undefined).finally(() => this.outstanding.delete(all))
-    await all
     const partitions = new Array<number>(inputs.length)
     for (const [partition, indexes] of byPartition) for (const i of indexes) partitions[i] = partition
     return inputs.map((_, i) => ({ topic: record.topic, partition: partitions[i]!,
@@ -221,8 +230,13 @@ export class Producer {
 
   /** Sends every open batch now and waits for all outstanding sends. */
   async flush(): Promise<void> {
-    this.accumulator.sealAll()
-    await Promise.allSettled([...this.outstanding])
+    this.flushesInProgress++
+    try {
+      this.accumulator.sealAll()
+      await Promise.allSettled([...this.outstanding])
+    } finally {
+      this.flushesInProgress--
+    }
   }
 
   async close(): Promise<void> {

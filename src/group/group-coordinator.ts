@@ -21,6 +21,7 @@ import { type CancelTimer, type Clock, type Scheduler, systemClock, systemSchedu
 import {
   type GroupCoordinatorConfig, resolveGroupCoordinatorConfig,
 } from './group-coordinator-config.ts'
+import { describeGroupMetadata } from './group-description.ts'
 import { joinGroupMember } from './group-join.ts'
 import { GroupMetadata } from './group-metadata.ts'
 import {
@@ -34,7 +35,6 @@ import type {
 import {
   heartbeatMember, leavingMember, syncGroupMember, validateOffsetCommit,
 } from './group-sync.ts'
-import { describeGroupMetadata } from './group-description.ts'
 import {
   checkGroupId, validateCommit, validateHeartbeat, validateJoin, validateLeave,
   validatePartitions, validateSync,

@@ -12,12 +12,12 @@
  * given id): embedded callers get their id in the first response.
  */
 import { WeirError } from '../errors.ts'
+import { assert } from '../util/assert.ts'
 import type { GroupMetadata } from './group-metadata.ts'
 import { extendInitialDelay, prepareRebalance, type RebalanceContext } from './group-rebalance.ts'
 import type { JoinGroupRequest, JoinGroupResponse } from './group-requests.ts'
 import { validateCurrentMember } from './group-sync.ts'
 import { MemberMetadata } from './member-metadata.ts'
-import { assert } from '../util/assert.ts'
 
 /** Handles a validated JoinGroup for `group` (which may be new and not yet registered). */
 export function joinGroupMember(group: GroupMetadata, request: JoinGroupRequest,
@@ -72,8 +72,12 @@ function joinStaticMember(group: GroupMetadata, request: JoinGroupRequest,
   assert(instanceId !== undefined, 'only static members are replaced')
   const previousLeader = group.leaderId
   const member = group.replaceStaticMember(instanceId, context.newMemberId(request.clientId))
-  const unchanged = member.matches(request.protocols)
   updateMember(member, request, context)
+  // Kafka (KIP-345): the restart is silent when the group would select the same protocol. The
+  // metadata may differ (a cooperative member rejoins owning nothing yet): the assignment it
+  // gets back is the current one, so nothing needs recomputing.
+  const unchanged = group.protocolName !== undefined
+    && group.selectProtocol() === group.protocolName
   const pending = member.awaitJoin()
   switch (group.state) {
     case 'Stable':

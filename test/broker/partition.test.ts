@@ -186,7 +186,8 @@ describe('Partition', () => {
               const baseOffset = model.length === 0 ? 0 : model[model.length - 1]!.lastOffset + 1
               const batch: SentBatch = { producerId, epoch: 0, sequence,
                 compression: send.compression, baseOffset, lastOffset: baseOffset + send.count - 1,
-                values: Array.from({ length: send.count }, (_, r) => `${producerId}-${sequence}-${r}`) }
+                values: Array.from({ length: send.count },
+                  (_, r) => `${producerId}-${sequence}-${r}`) }
               history.push(batch)
               model.push(batch)
               checks.push(current.produce(encode(batch), send.acks).then(result => {

@@ -83,7 +83,8 @@ function play(history: History): { manager: ProducerStateManager, appended: Appe
     offset += offsetGap // other producers' batches in between
     manager.update(batchInfo, offset, offset + count - 1)
     appended.push({ info: batchInfo, batch: { firstSequence: sequence,
-      lastSequence: wrap(sequence + count - 1), baseOffset: offset, lastOffset: offset + count - 1 } })
+      lastSequence: wrap(sequence + count - 1), baseOffset: offset,
+      lastOffset: offset + count - 1 } })
     offset += count
     sequence = wrap(sequence + count)
   }
@@ -126,7 +127,8 @@ describe('ProducerStateManager', () => {
       const duplicate = cached.find(batch => batch.firstSequence === firstSequence
         && batch.lastSequence === wrap(firstSequence + count - 1))
       if (duplicate !== undefined) {
-        expect(manager.check(probe, stateMayBeLost)).toEqual({ kind: 'duplicate', batch: duplicate })
+        expect(manager.check(probe, stateMayBeLost))
+          .toEqual({ kind: 'duplicate', batch: duplicate })
       } else if (firstSequence === expected) {
         expect(manager.check(probe, stateMayBeLost)).toEqual({ kind: 'append' })
         manager.update(probe, nextOffset, nextOffset + count - 1)

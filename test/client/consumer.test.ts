@@ -460,4 +460,34 @@ describe('consumer in a group', () => {
       expect(sorted(redescribed.assignments[0]!.partitions)).toEqual(['t/0', 't/1', 't/2'])
     })
   })
+
+  // A restarted static member sends different metadata (it owns nothing yet); the coordinator
+  // must still not rebalance as long as the group would pick the same protocol (KIP-345).
+  it('static membership: a restarted static member of a two-member group keeps its '
+    + 'partitions without a new generation', async () => {
+    await withWeir(async weir => {
+      await weir.admin().createTopics([{ topic: 't', partitions: 4 }])
+      const config = (id: string): Partial<ConsumerConfig> => ({ ...FAST,
+        sessionTimeoutMs: 10_000, groupId: 'g', groupInstanceId: id, clientId: id })
+      const a = weir.consumer(config('a'))
+      a.subscribe({ topics: ['t'] })
+      await until(() => a.assignment().length === 4)
+      weir.consumer(config('b')).subscribe({ topics: ['t'] })
+      const balanced = async (): Promise<boolean> => {
+        const group = await weir.admin().describeGroup('g')
+        return group.state === 'Stable' && group.assignments.length === 2
+          && group.assignments.every(entry => entry.partitions.length === 2)
+      }
+      await until(balanced)
+      const before = await weir.admin().describeGroup('g')
+      const owned = sorted(a.assignment())
+      await a.close()
+      const restarted = weir.consumer(config('a'))
+      restarted.subscribe({ topics: ['t'] })
+      await until(() => restarted.assignment().length === 2)
+      await until(balanced)
+      expect(sorted(restarted.assignment())).toEqual(owned)
+      expect((await weir.admin().describeGroup('g')).generationId).toBe(before.generationId)
+    })
+  })
 })
