@@ -58,6 +58,13 @@ export interface TopicDescription extends TopicMetadata {
 export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number }
 
 const PRODUCER_ID_BLOCK = 1000
+/** 238 + '-' + 16 hex digits = 255, the longest file name Linux file systems allow. */
+const DIRECTORY_NAME_CHARS_MAX = 238
+
+/** `<name>-<topicId>`, the name shortened so the whole stays a legal file name. */
+function topicDirectoryName(topic: TopicMetadata): string {
+  return `${topic.name.slice(0, DIRECTORY_NAME_CHARS_MAX)}-${topic.topicId}`
+}
 
 export class Broker {
   private readonly partitions = new Map<string, Partition[]>()
@@ -95,7 +102,7 @@ export class Broker {
   }
 
   private topicDirectory(topic: TopicMetadata): string {
-    return join(this.options.dir, 'topics', `${topic.name}-${topic.topicId}`)
+    return join(this.options.dir, 'topics', topicDirectoryName(topic))
   }
 
   /**
@@ -123,7 +130,7 @@ export class Broker {
   private async removeOrphanDirectories(): Promise<void> {
     const root = join(this.options.dir, 'topics')
     if (!await this.fs.exists(root)) return
-    const live = new Set(this.registry.list().map(t => `${t.name}-${t.topicId}`))
+    const live = new Set(this.registry.list().map(topicDirectoryName))
     for (const name of await this.fs.list(root)) {
       if (!live.has(name)) await this.removeFiles(join(root, name))
     }

@@ -52,26 +52,30 @@ Promise<FetchResult[]> {
   const partitions = request.partitions.map(item => context.partition(item.topic, item.partition))
   const maxWaitMs = Math.min(request.maxWaitMs ?? 0, context.limits.fetchWaitMsMax)
   const minBytes = request.minBytes ?? 1
-  let results = await readOnce(request, partitions, context)
-  if (maxWaitMs <= 0 || totalBytes(results) >= minBytes) return results
+  if (maxWaitMs <= 0 || partitions.length === 0) return readOnce(request, partitions, context)
+  // Check, watch, check again (Kafka's delayed fetch): waiters are registered before each read,
+  // so an append that completes while the read is under way still wakes this fetch.
   let timedOut = false
+  let waiters = partitions.map(partition => partition.waitForData())
+  const cancelWaiters = (): void => {
+    for (const waiter of waiters) waiter.cancel()
+  }
   const cancelTimer = context.scheduler.after(maxWaitMs, () => {
     timedOut = true
-    for (const waiter of waiters) waiter.cancel()
+    cancelWaiters()
   })
-  const waiters = partitions.map(partition => partition.waitForData())
   try {
-    while (!timedOut && totalBytes(results) < minBytes) {
+    for (;;) {
+      const results = await readOnce(request, partitions, context)
+      if (timedOut || totalBytes(results) >= minBytes) return results
       await Promise.race(waiters.map(waiter => waiter.promise))
-      results = await readOnce(request, partitions, context)
-      waiters.splice(0, waiters.length, ...partitions.map(partition => partition.waitForData()))
-      if (timedOut) break
+      cancelWaiters()
+      if (!timedOut) waiters = partitions.map(partition => partition.waitForData())
     }
   } finally {
     cancelTimer()
-    for (const waiter of waiters) waiter.cancel()
+    cancelWaiters()
   }
-  return results
 }
 
 function totalBytes(results: readonly FetchResult[]): number {

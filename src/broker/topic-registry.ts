@@ -51,6 +51,18 @@ export function validateTopicName(name: string, internal: boolean): void {
   }
 }
 
+function parseMetadata(bytes: Buffer): MetadataFile | undefined {
+  let file: MetadataFile
+  try {
+    file = JSON.parse(bytes.toString('utf8')) as MetadataFile
+  } catch {
+    return undefined
+  }
+  if (typeof file !== 'object' || file === null || file.version !== 1
+    || typeof file.body !== 'object' || file.body === null) return undefined
+  return crc32c(Buffer.from(JSON.stringify(file.body))) === file.crc ? file : undefined
+}
+
 export class TopicRegistry {
   private readonly topics = new Map<string, TopicMetadata>()
   private producerIdBlockEnd: number
@@ -70,10 +82,10 @@ export class TopicRegistry {
     if (bytes === undefined) {
       return new TopicRegistry(fs, directory, { topics: [], producerIdBlockEnd: 0 })
     }
-    const file = JSON.parse(bytes.toString('utf8')) as MetadataFile
-    if (file.version !== 1 || crc32c(Buffer.from(JSON.stringify(file.body))) !== file.crc) {
-      throw new WeirError('WEIR_ERR_LOG_CORRUPT', `${join(directory, METADATA_FILE)} fails its `
-        + 'checksum; restore it from a backup.')
+    const file = parseMetadata(bytes)
+    if (file === undefined) {
+      throw new WeirError('WEIR_ERR_LOG_CORRUPT', `${join(directory, METADATA_FILE)} is damaged `
+        + '(not the JSON Weir wrote, or it fails its checksum); restore it from a backup.')
     }
     return new TopicRegistry(fs, directory, file.body)
   }
