@@ -234,35 +234,15 @@ describe('consumer in a group', () => {
     })
   })
 
-  /**
-   * Broker bug (reported; see admin.test.ts, "createTopics lists a topic only once its partitions
-   * exist"): Broker.createTopic makes the topic visible to listTopics/describeTopics
-   * (registry.put) before it opens the partitions (openPartitions), so a metadata refresh that
-   * lands in between assigns a partition whose listOffsets fails with UNKNOWN_TOPIC_OR_PARTITION.
-   * These two tests are about the consumer's pattern refresh, so the consumer's listTopics waits
-   * for a topic creation in flight; drop `gatedWeir` once the broker is fixed.
-   */
-  function gatedWeir(weir: Weir): { consumerWeir: Weir, createTopic: (topic: string,
-    partitions?: number) => Promise<void> } {
-    let creating: Promise<unknown> = Promise.resolve()
-    const transport = interceptedTransport(weir.transport, {
-      listTopics: (next, options) => creating.then(() => next(options)),
-    })
-    const createTopic = async (topic: string, partitions = 1): Promise<void> => {
-      const created = weir.transport.createTopics([{ topic, partitions }])
-      creating = created.catch(() => undefined)
-      await created
-    }
-    return { consumerWeir: new Weir(transport), createTopic }
-  }
-
   it('a topic matching the pattern that is created after subscribe is picked up after '
     + 'metadataMaxAgeMs', async () => {
     await withWeir(async weir => {
-      const { consumerWeir, createTopic } = gatedWeir(weir)
+      const createTopic = async (topic: string, partitions = 1): Promise<void> => {
+        await weir.admin().createTopics([{ topic, partitions }])
+      }
       await createTopic('metrics-a')
       await produce(weir, 'metrics-a', [{ value: 'a:0' }])
-      const consumer = consumerWeir.consumer({ ...FAST, groupId: 'g',
+      const consumer = weir.consumer({ ...FAST, groupId: 'g',
         autoOffsetReset: 'earliest', metadataMaxAgeMs: 100 })
       try {
         consumer.subscribe({ topics: [/^metrics-/] })
@@ -284,14 +264,13 @@ describe('consumer in a group', () => {
   it('a pattern that matches no topic yet picks up the first matching topic created later',
     async () => {
       await withWeir(async weir => {
-        const { consumerWeir, createTopic } = gatedWeir(weir)
-        const consumer = consumerWeir.consumer({ ...FAST, groupId: 'g',
+        const consumer = weir.consumer({ ...FAST, groupId: 'g',
           autoOffsetReset: 'earliest', metadataMaxAgeMs: 100 })
         try {
           consumer.subscribe({ topics: [/^late-/] })
           // The member is in the group, with nothing to read.
           await until(async () => (await weir.admin().describeGroup('g')).state === 'Stable')
-          await createTopic('late-1')
+          await weir.admin().createTopics([{ topic: 'late-1' }])
           await produce(weir, 'late-1', [{ value: 'first' }])
           expect((await pull(consumer, 1)).map(text)).toEqual(['first'])
         } finally {
