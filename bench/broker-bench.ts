@@ -179,7 +179,7 @@ interface Timed {
 const rate = (result: Timed): number => result.records / result.seconds
 
 /** Random 100-byte values, one pool for the whole run; records are views into it. */
-const valuePool = randomBytes(args.records * VALUE_BYTES)
+const valuePool = randomBytes((runs('produce') || runs('consume') ? args.records : 1) * VALUE_BYTES)
 
 /**
  * The messages of send number `index`: `sendRecords` consecutive values, null key, all to
@@ -268,14 +268,12 @@ async function producePhase(output: Record<string, unknown>): Promise<void> {
 // --- consume -----------------------------------------------------------------------------------
 
 /** Reads batches until `records` records arrived; gives the first-batch and end times (ms). */
-async function consumeAll(consumer: Consumer, records: number,
-  onRecords: (count: number) => void = () => undefined): Promise<{ firstMs: number }> {
+async function consumeAll(consumer: Consumer, records: number): Promise<{ firstMs: number }> {
   let firstMs = Number.NaN
   let count = 0
   for await (const batch of consumer) {
     if (count === 0) firstMs = performance.now()
     count += batch.records.length
-    onRecords(count)
     if (count >= records) break
   }
   if (count !== records) throw new Error(`consumed ${count} records, expected ${records}`)

@@ -4,7 +4,8 @@
  * gets its producer id, epoch and sequence when first sent and is retried byte for byte, so the
  * broker recognises a retry of an appended batch and answers with the original offsets.
  *
- * Failure handling, in order of the window (oldest first), once every in-flight send settled:
+ * Failure handling: after a failure nothing new is sent until every in-flight send settled; then,
+ * oldest first:
  * - retriable errors, and OUT_OF_ORDER_SEQUENCE caused by an earlier batch of the same window
  *   failing, are retried unchanged after `retryBackoffMs`, one window at a time;
  * - a non-retriable error fails that batch; the broker appended nothing of it nor of anything
@@ -45,11 +46,15 @@ interface Attempt {
   sequence: number
   attempts: number
   error: unknown
+  /** Sent while an earlier batch was unacknowledged: a gap may be that batch's doing. */
+  behindUnsettled: boolean
+  outcome: 'acknowledged' | 'failed' | undefined
 }
 
 export class PartitionSender {
   private readonly queue: SealedBatch[] = []
-  private running = false
+  private inFlight: Attempt[] = []
+  private recovering = false
   private nextSequence = 0
   private producerId = -1
 
@@ -64,43 +69,74 @@ export class PartitionSender {
   ) {}
 
   get pending(): number {
-    return this.queue.length
+    return this.queue.length + this.inFlight.length
   }
 
   enqueue(batch: SealedBatch): void {
     this.queue.push(batch)
-    if (!this.running) {
-      this.running = true
-      void this.run().finally(() => {
-        this.running = false
-      })
+    this.pump()
+  }
+
+  /**
+   * Sends queued batches while fewer than `inFlightMax` are unacknowledged: a batch goes out as
+   * soon as there is room, not after the batches ahead of it are acknowledged.
+   */
+  private pump(): void {
+    while (!this.recovering && this.queue.length > 0
+      && this.inFlight.length < this.config.inFlightMax) {
+      if (this.identityChanged()) {
+        if (this.inFlight.length > 0) return // switch ids only with nothing in flight
+        this.adoptIdentity()
+      }
+      const attempt: Attempt = { batch: this.queue.shift()!, encoded: undefined, sequence: -1,
+        attempts: 0, error: undefined, behindUnsettled: this.inFlight.length > 0,
+        outcome: undefined }
+      this.prepare(attempt)
+      this.inFlight.push(attempt)
+      void this.sendOnce(attempt).then(ok => this.settle(attempt, ok))
     }
   }
 
-  private async run(): Promise<void> {
-    while (this.queue.length > 0) {
-      const window = this.queue.splice(0, this.config.inFlightMax).map(batch =>
-        ({ batch, encoded: undefined, sequence: -1, attempts: 0, error: undefined } as Attempt))
-      await this.sendWindow(window)
+  private settle(attempt: Attempt, ok: boolean): void {
+    attempt.outcome = ok ? 'acknowledged' : 'failed'
+    if (!ok) this.recovering = true
+    if (!this.recovering) {
+      this.inFlight = this.inFlight.filter(each => each.outcome === undefined)
+      this.pump()
+      return
     }
+    if (this.inFlight.some(each => each.outcome === undefined)) return
+    // Every send of the pipeline has settled: retry the failed ones, oldest first, alone.
+    const failed = this.inFlight.filter(each => each.outcome === 'failed')
+    this.inFlight = []
+    void this.recover(failed).finally(() => {
+      this.recovering = false
+      this.pump()
+    })
   }
 
-  /** Sends a window of batches, retrying until each is acknowledged or failed. */
-  private async sendWindow(window: Attempt[]): Promise<void> {
-    let unsettled = window
+  /** Retries failed batches in rounds until each is acknowledged or failed for good. */
+  private async recover(failed: Attempt[]): Promise<void> {
+    let unsettled = await this.triage(failed, attempt => attempt.behindUnsettled)
     while (unsettled.length > 0) {
-      await this.adoptIdentity()
+      await this.sleep(this.config.retryBackoffMs)
+      if (this.identityChanged()) this.adoptIdentity()
       for (const attempt of unsettled) this.prepare(attempt)
-      const outcomes = await Promise.all(unsettled.map(attempt => this.sendOnce(attempt)))
-      const failed = unsettled.filter((_, i) => !outcomes[i])
-      unsettled = await this.triage(failed, unsettled[0]!)
-      if (unsettled.length > 0) await this.sleep(this.config.retryBackoffMs)
+      const round = unsettled
+      const outcomes = await Promise.all(round.map(attempt => this.sendOnce(attempt)))
+      unsettled = await this.triage(round.filter((_, i) => !outcomes[i]),
+        attempt => attempt !== round[0])
     }
   }
 
-  /** Switches to the producer's current id only between windows (never mid-sequence). */
-  private async adoptIdentity(): Promise<void> {
-    if (this.identity === undefined || this.identity.producerId === this.producerId) return
+  private identityChanged(): boolean {
+    return this.identity !== undefined && this.identity.producerId !== this.producerId
+  }
+
+  /** Starts the sequence over under the producer's current id. */
+  private adoptIdentity(): void {
+    assert(this.identity !== undefined && this.inFlight.length === 0,
+      'ids change only with nothing in flight')
     this.producerId = this.identity.producerId
     this.nextSequence = 0
   }
@@ -133,21 +169,28 @@ export class PartitionSender {
   }
 
   /** Decides, oldest first, which failed batches are retried; fails the others. */
-  private async triage(failed: readonly Attempt[], first: Attempt): Promise<Attempt[]> {
+  private async triage(failed: readonly Attempt[], gapExcused: (attempt: Attempt) => boolean):
+  Promise<Attempt[]> {
     const retry: Attempt[] = []
     let renumberFrom: number | undefined
     let renew = false
     for (const attempt of failed) {
       const error = attempt.error
-      // A gap behind an earlier batch of the same round is that batch's doing (it failed, or a
-      // transport delivered the two out of order): retry. A gap at the head of the round is real.
-      const gapBehindEarlier = WeirError.is(error, 'OUT_OF_ORDER_SEQUENCE') && attempt !== first
+      // A gap behind an earlier batch still in flight is that batch's doing (it failed, or a
+      // transport delivered the two out of order): retry. A gap behind acknowledged ones is real.
+      const gapBehindEarlier = WeirError.is(error, 'OUT_OF_ORDER_SEQUENCE') && gapExcused(attempt)
       const retriable = gapBehindEarlier || (WeirError.is(error) && error.retriable)
       const expired = attempt.attempts > this.config.retries
         || this.clock.nowMs() - attempt.batch.createdMs >= this.config.deliveryTimeoutMs
-      if (renumberFrom !== undefined || renew) {
-        attempt.encoded = undefined // nothing from here on reached the log: send as new batches
+      if (renumberFrom !== undefined || (renew && knownNotAppended(error))) {
+        attempt.encoded = undefined // this batch never reached the log: send it as a new one
         retry.push(attempt)
+        continue
+      }
+      if (renew) {
+        // Behind a batch of unknown outcome, a batch whose own outcome is unknown may be in the
+        // log too: sending it under the new id could write it twice. Fail it instead.
+        attempt.batch.reject(error)
         continue
       }
       if (retriable && !expired) {
@@ -168,4 +211,9 @@ export class PartitionSender {
   private sleep(ms: number): Promise<void> {
     return new Promise(resolve => this.scheduler.after(ms, resolve))
   }
+}
+
+/** The broker refused the batch outright (a gap or a non-retriable error): it wrote nothing. */
+function knownNotAppended(error: unknown): boolean {
+  return WeirError.is(error) && (error.code === 'OUT_OF_ORDER_SEQUENCE' || !error.retriable)
 }

@@ -54,7 +54,7 @@ export const logConfigDefaults: LogConfig = {
   retentionMs: 7 * DAY_MS,
   retentionBytes: -1,
   deleteRetentionMs: DAY_MS,
-  recoveryPointCheckpointIntervalMs: 1000,
+  recoveryPointCheckpointIntervalMs: 60 * 1000,
   retentionCheckIntervalMs: 5 * 60 * 1000,
   compactionIntervalMs: 15 * 1000,
   ...logLimitDefaults,
