@@ -14,7 +14,9 @@ import { WeirError } from '../../src/errors.ts'
 import { Producer } from '../../src/client/producer.ts'
 import type { ProduceRequest } from '../../src/client/transport/transport.ts'
 import type { ProduceResult } from '../../src/broker/partition.ts'
-import { encodeBatch } from '../../src/log/record-batch.ts'
+import {
+  type BatchHeader, encodeBatch, forEachBatch, readBatchHeader,
+} from '../../src/log/record-batch.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import {
   immediateScheduler, interceptedTransport, openEmbedded, readPartition,
@@ -89,6 +91,45 @@ describe('idempotent producer over a faulty transport', () => {
         await inner.close()
       }
     }))
+
+  it('a batch whose outcome stays unknown after its retries fails, and the producer moves to a '
+    + 'new producer id so later batches cannot be mistaken for it', async () => {
+    await withTempDir('weir-idem-expiry-', async dir => {
+      const inner = await openEmbedded(dir)
+      try {
+        await inner.createTopics([{ topic: 't' }])
+        let losing = true
+        const transport = interceptedTransport(inner, {
+          produce: (next, request: ProduceRequest): Promise<ProduceResult> => {
+            const result = next(request)
+            return losing ? result.then(() => { throw timedOut() }) : result
+          },
+        })
+        const producer = new Producer(transport, { retries: 2 }, new ManualClock(0),
+          immediateScheduler)
+        await producer.send({ topic: 't', messages: [{ value: 'a' }] }).then(
+          () => expect.fail('the send must fail'),
+          (error: unknown) => expect(error).toMatchObject({ code: 'REQUEST_TIMED_OUT' }))
+        losing = false
+        const [second] = await producer.send({ topic: 't', messages: [{ value: 'b' }] })
+        // 'a' was appended once (its retries were answered as duplicates), 'b' after it, each
+        // under its own producer id, both at sequence 0.
+        const log = await readPartition(inner, 't', 0)
+        expect(log.map(record => record.value?.toString())).toEqual(['a', 'b'])
+        expect(second!.offset).toBe(1)
+        const [fetched] = await inner.fetch({ partitions: [{ topic: 't', partition: 0,
+          offset: 0 }] })
+        const headers: BatchHeader[] = []
+        forEachBatch(fetched!.bytes, position => headers.push(readBatchHeader(fetched!.bytes,
+          position)))
+        expect(headers.map(header => header.baseSequence)).toEqual([0, 0])
+        expect(headers[1]!.producerId).not.toBe(headers[0]!.producerId)
+        expect(producer.producerId).toBe(headers[1]!.producerId)
+      } finally {
+        await inner.close()
+      }
+    })
+  })
 
   it('refuses a batch that skips sequence numbers with OUT_OF_ORDER_SEQUENCE', async () => {
     await withTempDir('weir-idem-gap-', async dir => {
