@@ -13,6 +13,7 @@
 import { test, fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { murmur2, toPositive } from '../../src/broker/murmur2.ts'
+import { kafkaUtilsTestMurmur2, type Vector } from '../helpers/murmur2-vectors.ts'
 import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
 const numRuns = defaultNumRuns(300)
@@ -53,22 +54,6 @@ function referenceMurmur2(data: Uint8Array): number {
   h = int(h ^ unsignedShiftRight(h, 15n))
   return Number(h)
 }
-
-/** A known vector: input text (hashed as its UTF-8/ASCII bytes), Java's signed int result. */
-type Vector = readonly [input: string, hash: number]
-
-/**
- * apache/kafka, clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java,
- * `testMurmur2` (commit f55581dc73953c3509a4702433aeeeddc2970779).
- */
-const kafkaUtilsTest: Vector[] = [
-  ['21', -973932308],
-  ['foobar', -790332482],
-  ['a-little-bit-long-string', -985981536],
-  ['a-little-bit-longer-string', -1486304829],
-  ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
-  ['abc', 479470107],
-]
 
 /**
  * confluentinc/librdkafka, src/rdmurmur2.c, `unittest_murmur2` (commit
@@ -118,7 +103,7 @@ const kafkajsJavaCompatible: Vector[] = [
 ]
 
 const sources = [
-  ['Kafka UtilsTest.testMurmur2', kafkaUtilsTest],
+  ['Kafka UtilsTest.testMurmur2', kafkaUtilsTestMurmur2],
   ['librdkafka unittest_murmur2', librdkafkaUnitTest],
   ['KafkaJS defaultJava murmur2.spec', kafkajsJavaCompatible],
 ] as const

@@ -18,6 +18,7 @@ import {
 } from '../../src/broker/partitioner.ts'
 import { mulberry32 } from '../../src/testing/sim-disk.ts'
 import { AssertionError } from '../../src/util/assert.ts'
+import { kafkaUtilsTestMurmur2 } from '../helpers/murmur2-vectors.ts'
 import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
 const numRuns = defaultNumRuns(200)
@@ -54,21 +55,10 @@ const topicArbitrary = fc.string({ minLength: 1, maxLength: 12 })
 const keyArbitrary = fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes))
 
 describe('partitionForKey', () => {
-  /**
-   * Hashes from apache/kafka clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java
-   * (`testMurmur2`), reduced with Kafka's own formula from
-   * clients/src/main/java/org/apache/kafka/clients/producer/internals/BuiltInPartitioner.java:
-   * `Utils.toPositive(Utils.murmur2(serializedKey)) % numPartitions`.
-   */
-  const kafkaHashes: [string, number][] = [
-    ['21', -973932308],
-    ['foobar', -790332482],
-    ['a-little-bit-long-string', -985981536],
-    ['a-little-bit-longer-string', -1486304829],
-    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
-    ['abc', 479470107],
-  ]
-  for (const [key, hash] of kafkaHashes) {
+  // Kafka's hashes (UtilsTest `testMurmur2`), reduced with Kafka's own formula from
+  // clients/src/main/java/org/apache/kafka/clients/producer/internals/BuiltInPartitioner.java:
+  // `Utils.toPositive(Utils.murmur2(serializedKey)) % numPartitions`.
+  for (const [key, hash] of kafkaUtilsTestMurmur2) {
     it(`places "${key}" where Kafka does for 1, 3, 10, 12 and 50 partitions`, () => {
       for (const partitionCount of [1, 3, 10, 12, 50]) {
         const expected = (hash & 0x7fffffff) % partitionCount

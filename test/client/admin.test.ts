@@ -12,43 +12,13 @@
  * by the test timeout); nothing asserts on time.
  */
 import { describe, expect, it } from 'vitest'
-import type { Consumer } from '../../src/client/consumer.ts'
-import type { ConsumerConfig } from '../../src/client/consumer-config.ts'
-import type { ConsumedRecord } from '../../src/client/fetcher.ts'
 import type { Message } from '../../src/client/producer.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
-import { Weir } from '../../src/client/weir.ts'
-import type { TopicPartition } from '../../src/group/assignor.ts'
+import type { Weir } from '../../src/client/weir.ts'
 import { encodeBatch } from '../../src/log/record-batch.ts'
-import { readPartition } from '../helpers/client-fixtures.ts'
+import {
+  FAST, openWeir, produce, pull, readPartition, sorted, until, withWeir,
+} from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
-
-const FAST: Partial<ConsumerConfig> = { heartbeatIntervalMs: 50, sessionTimeoutMs: 500,
-  maxWaitMs: 50 }
-
-const openWeir = async (dir: string): Promise<Weir> => new Weir(await EmbeddedTransport.open({
-  dir, group: { tickMs: 20, groupMinSessionTimeoutMs: 100 } }))
-
-async function withWeir(run: (weir: Weir) => Promise<void>): Promise<void> {
-  await withTempDir('weir-admin-', async dir => {
-    const weir = await openWeir(dir)
-    try {
-      await run(weir)
-    } finally {
-      await weir.close()
-    }
-  })
-}
-
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!await condition()) await new Promise(resolve => setTimeout(resolve, 10))
-}
-
-async function produce(weir: Weir, topic: string, messages: readonly Message[]): Promise<void> {
-  const producer = weir.producer()
-  await producer.send({ topic, messages })
-  await producer.close()
-}
 
 /** `count` records for each of `partitions` partitions: value `p:i`, timestamp base + 100 i. */
 function perPartition(partitions: number, count: number, base = 1_700_000_000_000): Message[] {
@@ -56,18 +26,19 @@ function perPartition(partitions: number, count: number, base = 1_700_000_000_00
     ({ partition: p, value: `${p}:${i}`, timestamp: base + 100 * i }))).flat()
 }
 
-async function pull(consumer: Consumer, count: number): Promise<ConsumedRecord[]> {
-  const records: ConsumedRecord[] = []
-  while (records.length < count) {
-    const result = await consumer.next()
-    if (result.done === true) break
-    records.push(...result.value.records)
-  }
-  return records
+/**
+ * A member of group `g` joins `topic`, waits until it owns all `partitions` of it, commits
+ * `offsets` (partition → offset) and leaves.
+ */
+async function commitAsMember(weir: Weir, topic: string, partitions: number,
+  offsets: Record<number, number>): Promise<void> {
+  const consumer = weir.consumer({ ...FAST, groupId: 'g', autoCommit: false })
+  consumer.subscribe({ topics: [topic] })
+  await until(() => consumer.assignment().length === partitions)
+  await consumer.commit(Object.entries(offsets).map(([partition, offset]) =>
+    ({ topic, partition: Number(partition), offset })))
+  await consumer.close()
 }
-
-const sorted = (partitions: readonly TopicPartition[]): string[] =>
-  partitions.map(tp => `${tp.topic}/${tp.partition}`).sort()
 
 /** Committed offsets of a group as `topic/partition → offset`. */
 async function committed(weir: Weir, groupId: string): Promise<Record<string, number>> {
@@ -78,18 +49,13 @@ async function committed(weir: Weir, groupId: string): Promise<Record<string, nu
 describe('admin: lag and offsets', () => {
   it('lag per partition is the log end minus the committed offset, or the whole partition '
     + 'where the group committed nothing', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-admin-', async weir => {
       const admin = weir.admin()
       await admin.createTopics([{ topic: 't', partitions: 3 }, { topic: 'u' }])
       await produce(weir, 't', [...perPartition(1, 10), ...perPartition(2, 20).slice(20),
         ...perPartition(3, 30).slice(60)])
       await produce(weir, 'u', perPartition(1, 4))
-      const consumer = weir.consumer({ ...FAST, groupId: 'g', autoCommit: false })
-      consumer.subscribe({ topics: ['t'] })
-      await until(() => consumer.assignment().length === 3)
-      await consumer.commit([{ topic: 't', partition: 0, offset: 4 },
-        { topic: 't', partition: 1, offset: 20 }])
-      await consumer.close()
+      await commitAsMember(weir, 't', 3, { 0: 4, 1: 20 })
 
       const byPartition = (lags: Awaited<ReturnType<typeof admin.lag>>): unknown[] =>
         [...lags].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
@@ -108,7 +74,7 @@ describe('admin: lag and offsets', () => {
 
   it('resetOffsets moves an inactive group to earliest, latest, a timestamp or an offset, and a '
     + 'consumer of the group then starts there', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-admin-', async weir => {
       const admin = weir.admin()
       const base = 1_700_000_000_000
       await admin.createTopics([{ topic: 't', partitions: 2 }])
@@ -140,7 +106,7 @@ describe('admin: lag and offsets', () => {
 
   it('resetOffsets is refused with NON_EMPTY_GROUP while the group has an active member, and '
     + 'works again once it left', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-admin-', async weir => {
       const admin = weir.admin()
       await admin.createTopics([{ topic: 't' }])
       await produce(weir, 't', perPartition(1, 3))
@@ -160,7 +126,7 @@ describe('admin: lag and offsets', () => {
 describe('admin: groups', () => {
   it('listGroups and describeGroup show the members, their client ids and their decoded '
     + 'assignments, which match what each consumer owns', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-admin-', async weir => {
       const admin = weir.admin()
       await admin.createTopics([{ topic: 't', partitions: 4 }])
       await admin.resetOffsets({ groupId: 'idle', topic: 't', to: 'earliest' })
@@ -199,7 +165,7 @@ describe('admin: groups', () => {
 
   it('deleteGroups removes an inactive group and its offsets; it refuses an active group '
     + '(NON_EMPTY_GROUP) and an unknown one (GROUP_ID_NOT_FOUND)', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-admin-', async weir => {
       const admin = weir.admin()
       await admin.createTopics([{ topic: 't' }])
       await produce(weir, 't', perPartition(1, 3))
@@ -238,12 +204,7 @@ describe('admin: restart', () => {
         await before.admin().createTopics([{ topic: 'orders', partitions: 3, config },
           { topic: 'plain' }])
         await produce(before, 'orders', perPartition(3, 4))
-        const consumer = before.consumer({ ...FAST, groupId: 'g', autoCommit: false })
-        consumer.subscribe({ topics: ['orders'] })
-        await until(() => consumer.assignment().length === 3)
-        await consumer.commit([{ topic: 'orders', partition: 0, offset: 1 },
-          { topic: 'orders', partition: 2, offset: 4 }])
-        await consumer.close()
+        await commitAsMember(before, 'orders', 3, { 0: 1, 2: 4 })
         // A raw idempotent batch, as a producer would send it; the broker stamps the base
         // offset into the buffer it is given, so the retry after the restart sends a copy.
         const { producerId, producerEpoch } = await before.transport.initProducerId()
@@ -297,7 +258,7 @@ describe('admin: topics', () => {
   // "Topic 'x' has no partition 0; it has 0." A consumer whose pattern refresh lands in that
   // window is assigned the partition and fails. createPartitions has the same ordering.
   it('a topic is listed only once its partitions can be used', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-admin-', async weir => {
       const creating = weir.admin().createTopics([{ topic: 'fresh', partitions: 2 }])
       while (!(await weir.transport.listTopics()).some(topic => topic.name === 'fresh')) {
         await new Promise(resolve => setImmediate(resolve))

@@ -12,9 +12,8 @@
 import { describe, expect, it } from 'vitest'
 import { Weir } from '../../src/client/weir.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import type { Consumer } from '../../src/client/consumer.ts'
-import { interceptedTransport } from '../helpers/client-fixtures.ts'
+import { interceptedTransport, openGroupTransport, until } from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 
 const PARTITIONS = 6
@@ -36,16 +35,11 @@ function killable(inner: Transport): { transport: Transport, kill: () => void } 
   return { transport, kill: () => { dead = true } }
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise(resolve => setTimeout(resolve, 10))
-}
-
 describe('consumer group', () => {
   it('3 consumers over 6 partitions: after one is killed the others finish from the committed '
     + 'offsets, with no record lost and none processed twice', async () => {
     await withTempDir('weir-group-', async dir => {
-      const embedded = await EmbeddedTransport.open({ dir,
-        group: { tickMs: 20, groupMinSessionTimeoutMs: 100 } })
+      const embedded = await openGroupTransport(dir)
       const weir = new Weir(embedded)
       try {
         await weir.admin().createTopics([{ topic: 'orders', partitions: PARTITIONS }])

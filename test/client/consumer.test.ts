@@ -15,77 +15,36 @@
  */
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs'
 import { describe, expect, it } from 'vitest'
-import type { Consumer, RebalanceListener } from '../../src/client/consumer.ts'
+import type { RebalanceListener } from '../../src/client/consumer.ts'
 import type { ConsumerConfig } from '../../src/client/consumer-config.ts'
 import type { ConsumedRecord, ConsumerBatch } from '../../src/client/fetcher.ts'
-import type { Message } from '../../src/client/producer.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
+import type { ProducerConfig } from '../../src/client/producer-config.ts'
 import { Weir } from '../../src/client/weir.ts'
 import { WeirError } from '../../src/errors.ts'
 import type { TopicPartition } from '../../src/group/assignor.ts'
-import { interceptedTransport } from '../helpers/client-fixtures.ts'
-import { withTempDir } from '../helpers/log-fixtures.ts'
+import {
+  FAST, interceptedTransport, produce, pull, sorted, until, withWeir,
+} from '../helpers/client-fixtures.ts'
 
-/** Short timings so group work (joins, heartbeats, expiry) takes milliseconds. */
-const FAST: Partial<ConsumerConfig> = { heartbeatIntervalMs: 50, sessionTimeoutMs: 500,
-  maxWaitMs: 50 }
-
-async function withWeir(run: (weir: Weir) => Promise<void>): Promise<void> {
-  await withTempDir('weir-consumer-', async dir => {
-    const transport = await EmbeddedTransport.open({ dir,
-      group: { tickMs: 20, groupMinSessionTimeoutMs: 100 } })
-    const weir = new Weir(transport)
-    try {
-      await run(weir)
-    } finally {
-      await weir.close()
-    }
-  })
-}
-
-/** Waits for `condition`, checking every 10 ms (bounded by the test timeout). */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!await condition()) await new Promise(resolve => setTimeout(resolve, 10))
-}
-
-/** Produces one stored batch per message, so offsets and batches line up one to one. */
-async function produce(weir: Weir, topic: string, messages: readonly Message[]): Promise<void> {
-  const producer = weir.producer({ batchBytes: 1 })
-  await producer.send({ topic, messages })
-  await producer.close()
-}
-
-/** Pulls batches until at least `count` records arrived (or `stop` says so). */
-async function pull(consumer: Consumer, count: number,
-  stop: (records: readonly ConsumedRecord[]) => boolean = () => false):
-  Promise<ConsumedRecord[]> {
-  const records: ConsumedRecord[] = []
-  while (records.length < count && !stop(records)) {
-    const result = await consumer.next()
-    if (result.done === true) break
-    records.push(...result.value.records)
-  }
-  return records
-}
+/** Every `produce` here stores one batch per message, so offsets and batches line up 1:1. */
+const ONE_BATCH_EACH: Partial<ProducerConfig> = { batchBytes: 1 }
 
 const text = (record: ConsumedRecord): string => record.value!.toString()
 const where = (record: ConsumedRecord): string => `${record.topic}/${record.partition}`
-const sorted = (partitions: readonly TopicPartition[]): string[] =>
-  partitions.map(tp => `${tp.topic}/${tp.partition}`).sort()
 
 describe('consumer without a group', () => {
   it('assign() reads exactly the chosen partitions and nothing of the others', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 3 }])
       await produce(weir, 't', [0, 1, 2].flatMap(p => [0, 1, 2].map(i =>
-        ({ partition: p, value: `${p}:${i}` }))))
+        ({ partition: p, value: `${p}:${i}` }))), ONE_BATCH_EACH)
       const consumer = weir.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 50 })
       await consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }])
       expect(sorted(consumer.assignment())).toEqual(['t/0', 't/2'])
       const records = await pull(consumer, 6)
       // Partition 1's records were in the log before the first fetch: had it been fetched, they
       // would have come in the same responses. A marker written afterwards proves we kept going.
-      await produce(weir, 't', [{ partition: 0, value: 'marker' }])
+      await produce(weir, 't', [{ partition: 0, value: 'marker' }], ONE_BATCH_EACH)
       records.push(...await pull(consumer, Infinity, got => got.some(r => text(r) === 'marker')))
       expect(records.map(text).sort()).toEqual(['0:0', '0:1', '0:2', '2:0', '2:1', '2:2',
         'marker'])
@@ -95,14 +54,15 @@ describe('consumer without a group', () => {
 
   it("autoOffsetReset 'earliest' starts at the log start; 'latest' sees only records produced "
     + 'after assignment', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
-      await produce(weir, 't', ['old-0', 'old-1', 'old-2'].map(value => ({ value })))
+      await produce(weir, 't', ['old-0', 'old-1', 'old-2'].map(value => ({ value })),
+        ONE_BATCH_EACH)
       const earliest = weir.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 50 })
       const latest = weir.consumer({ autoOffsetReset: 'latest', maxWaitMs: 50 })
       await earliest.assign([{ topic: 't', partition: 0 }])
       await latest.assign([{ topic: 't', partition: 0 }])
-      await produce(weir, 't', ['new-0', 'new-1'].map(value => ({ value })))
+      await produce(weir, 't', ['new-0', 'new-1'].map(value => ({ value })), ONE_BATCH_EACH)
       const fromStart = await pull(earliest, 5)
       const fromEnd = await pull(latest, 2)
       expect(fromStart.map(text)).toEqual(['old-0', 'old-1', 'old-2', 'new-0', 'new-1'])
@@ -113,7 +73,7 @@ describe('consumer without a group', () => {
 
   it('seek, seekToBeginning, seekToEnd and seekToTimestamp move the next record read to the '
     + 'offset they name', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
       const base = 1_700_000_000_000
       // Record i carries timestamp base + 100 i; all ten travel in one stored batch, so a seek
@@ -153,17 +113,19 @@ describe('consumer without a group', () => {
 
   it('a paused partition yields no records until it is resumed; the others keep flowing',
     async () => {
-      await withWeir(async weir => {
+      await withWeir('weir-consumer-', async weir => {
         await weir.admin().createTopics([{ topic: 't', partitions: 2 }])
-        await produce(weir, 't', [0, 1, 2].map(i => ({ partition: 0, value: `p0:${i}` })))
+        await produce(weir, 't', [0, 1, 2].map(i => ({ partition: 0, value: `p0:${i}` })),
+          ONE_BATCH_EACH)
         const consumer = weir.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 50 })
         await consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }])
         consumer.pause([{ topic: 't', partition: 0 }])
         expect(sorted(consumer.paused())).toEqual(['t/0'])
         // Partition 0 holds records from the start; partition 1 gets its records only now.
-        await produce(weir, 't', [0, 1].map(i => ({ partition: 1, value: `p1:${i}` })))
+        await produce(weir, 't', [0, 1].map(i => ({ partition: 1, value: `p1:${i}` })),
+          ONE_BATCH_EACH)
         const whilePaused = await pull(consumer, 2)
-        await produce(weir, 't', [{ partition: 1, value: 'p1:2' }])
+        await produce(weir, 't', [{ partition: 1, value: 'p1:2' }], ONE_BATCH_EACH)
         whilePaused.push(...await pull(consumer, 1))
         expect(whilePaused.map(text)).toEqual(['p1:0', 'p1:1', 'p1:2'])
 
@@ -175,9 +137,10 @@ describe('consumer without a group', () => {
 
   it('observe() hands out the batches in order; take(n) unsubscribes without losing or '
     + 'repeating a batch, so the next observe() continues where it stopped', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
-      await produce(weir, 't', Array.from({ length: 6 }, (_, i) => ({ value: `r${i}` })))
+      await produce(weir, 't', Array.from({ length: 6 }, (_, i) => ({ value: `r${i}` })),
+        ONE_BATCH_EACH)
       // One stored batch per fetch, so every record is its own ConsumerBatch.
       const consumer = weir.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 50,
         maxBytesPerPartition: 1 })
@@ -197,9 +160,9 @@ describe('consumer without a group', () => {
 
   it('commit() without a group fails with WEIR_ERR_CLIENT_STATE, and so does seek() on a '
     + 'partition that is not assigned', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 2 }])
-      await produce(weir, 't', [{ partition: 0, value: 'x' }])
+      await produce(weir, 't', [{ partition: 0, value: 'x' }], ONE_BATCH_EACH)
       const consumer = weir.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 50 })
       await consumer.assign([{ topic: 't', partition: 0 }])
       await expect(consumer.commit()).rejects.toMatchObject({ code: 'WEIR_ERR_CLIENT_STATE' })
@@ -219,11 +182,11 @@ describe('consumer without a group', () => {
 
 describe('consumer in a group', () => {
   it('a RegExp subscription reads the matching topics that exist, and only those', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 'metrics-a', partitions: 2 },
         { topic: 'metrics-b' }, { topic: 'other' }])
       for (const topic of ['metrics-a', 'metrics-b', 'other']) {
-        await produce(weir, topic, [{ value: `${topic}:0` }])
+        await produce(weir, topic, [{ value: `${topic}:0` }], ONE_BATCH_EACH)
       }
       const consumer = weir.consumer({ ...FAST, groupId: 'g', autoOffsetReset: 'earliest' })
       consumer.subscribe({ topics: [/^metrics-/] })
@@ -236,12 +199,12 @@ describe('consumer in a group', () => {
 
   it('a topic matching the pattern that is created after subscribe is picked up after '
     + 'metadataMaxAgeMs', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       const createTopic = async (topic: string, partitions = 1): Promise<void> => {
         await weir.admin().createTopics([{ topic, partitions }])
       }
       await createTopic('metrics-a')
-      await produce(weir, 'metrics-a', [{ value: 'a:0' }])
+      await produce(weir, 'metrics-a', [{ value: 'a:0' }], ONE_BATCH_EACH)
       const consumer = weir.consumer({ ...FAST, groupId: 'g',
         autoOffsetReset: 'earliest', metadataMaxAgeMs: 100 })
       try {
@@ -250,7 +213,7 @@ describe('consumer in a group', () => {
         // Created right after the join, typically before the first refresh: the refresh must
         // compare with the topics the member joined with, not take this as its baseline.
         await createTopic('metrics-c', 2)
-        await produce(weir, 'metrics-c', [{ partition: 1, value: 'c:0' }])
+        await produce(weir, 'metrics-c', [{ partition: 1, value: 'c:0' }], ONE_BATCH_EACH)
         const later = await pull(consumer, 1)
         expect(later.map(r => [where(r), text(r)])).toEqual([['metrics-c/1', 'c:0']])
         expect(sorted(consumer.assignment())).toEqual(['metrics-a/0', 'metrics-c/0',
@@ -263,7 +226,7 @@ describe('consumer in a group', () => {
 
   it('a pattern that matches no topic yet picks up the first matching topic created later',
     async () => {
-      await withWeir(async weir => {
+      await withWeir('weir-consumer-', async weir => {
         const consumer = weir.consumer({ ...FAST, groupId: 'g',
           autoOffsetReset: 'earliest', metadataMaxAgeMs: 100 })
         try {
@@ -271,7 +234,7 @@ describe('consumer in a group', () => {
           // The member is in the group, with nothing to read.
           await until(async () => (await weir.admin().describeGroup('g')).state === 'Stable')
           await weir.admin().createTopics([{ topic: 'late-1' }])
-          await produce(weir, 'late-1', [{ value: 'first' }])
+          await produce(weir, 'late-1', [{ value: 'first' }], ONE_BATCH_EACH)
           expect((await pull(consumer, 1)).map(text)).toEqual(['first'])
         } finally {
           await consumer.close()
@@ -281,9 +244,9 @@ describe('consumer in a group', () => {
 
   it('a partition whose start position could not be looked up (lost response) is positioned on '
     + 'the rejoin that follows, not left assigned and never fetched', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
-      await produce(weir, 't', [{ value: 'r0' }, { value: 'r1' }])
+      await produce(weir, 't', [{ value: 'r0' }, { value: 'r1' }], ONE_BATCH_EACH)
       let failures = 0
       const flaky = interceptedTransport(weir.transport, {
         listOffsets: (next, requests) => failures++ === 0
@@ -305,7 +268,7 @@ describe('consumer in a group', () => {
   it('cooperative rebalance: when a second member joins, the first revokes only the partitions '
     + 'that move, keeps the rest, and neither is ever assigned a partition the other owns',
   async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 4 }])
       type Name = 'a' | 'b'
       const owned: Record<Name, Set<number>> = { a: new Set(), b: new Set() }
@@ -353,9 +316,10 @@ describe('consumer in a group', () => {
 
   it('after a manual commit, a new consumer of the same group resumes after the committed '
     + 'offset', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
-      await produce(weir, 't', Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })))
+      await produce(weir, 't', Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })),
+        ONE_BATCH_EACH)
       const config = { ...FAST, groupId: 'g', autoOffsetReset: 'earliest' as const,
         autoCommit: false, maxBytesPerPartition: 1 }
       const first = weir.consumer(config)
@@ -383,9 +347,10 @@ describe('consumer in a group', () => {
 
   it('auto commit stores only finished batches (a batch is finished when the next is asked '
     + 'for); close() stores everything handed out', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
-      await produce(weir, 't', Array.from({ length: 4 }, (_, i) => ({ value: `r${i}` })))
+      await produce(weir, 't', Array.from({ length: 4 }, (_, i) => ({ value: `r${i}` })),
+        ONE_BATCH_EACH)
       // Interval 0: auto commit runs at every next(). One stored batch (one record) per fetch.
       const consumer = weir.consumer({ ...FAST, groupId: 'g', autoOffsetReset: 'earliest',
         autoCommit: true, autoCommitIntervalMs: 0, maxBytesPerPartition: 1 })
@@ -410,7 +375,7 @@ describe('consumer in a group', () => {
 
   it('static membership: a consumer with a groupInstanceId restarted within the session timeout '
     + 'gets the same assignment without a new generation', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 3 }])
       const config = { ...FAST, sessionTimeoutMs: 10_000, groupId: 'g',
         groupInstanceId: 'instance-1', clientId: 'static' }
@@ -444,7 +409,7 @@ describe('consumer in a group', () => {
   // must still not rebalance as long as the group would pick the same protocol (KIP-345).
   it('static membership: a restarted static member of a two-member group keeps its '
     + 'partitions without a new generation', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-consumer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 4 }])
       const config = (id: string): Partial<ConsumerConfig> => ({ ...FAST,
         sessionTimeoutMs: 10_000, groupId: 'g', groupInstanceId: id, clientId: id })

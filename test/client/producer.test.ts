@@ -20,28 +20,12 @@ import { partitionForKey, type Partitioner } from '../../src/broker/partitioner.
 import { Producer, type RecordMetadata } from '../../src/client/producer.ts'
 import type { ProducerConfig } from '../../src/client/producer-config.ts'
 import { recordSizeEstimate } from '../../src/client/record-accumulator.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
-import { Weir } from '../../src/client/weir.ts'
+import type { Weir } from '../../src/client/weir.ts'
 import type { LogRecord } from '../../src/log/record-batch.ts'
 import { type Scheduler, systemClock } from '../../src/util/clock.ts'
-import { readPartition } from '../helpers/client-fixtures.ts'
-import { batchesOf, type StoredBatchView, withTempDir } from '../helpers/log-fixtures.ts'
+import { readPartition, until, withWeir } from '../helpers/client-fixtures.ts'
+import { batchesOf, type StoredBatchView } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
-
-async function withWeir(run: (weir: Weir) => Promise<void>): Promise<void> {
-  await withTempDir('weir-producer-', async dir => {
-    const weir = new Weir(await EmbeddedTransport.open({ dir }))
-    try {
-      await run(weir)
-    } finally {
-      await weir.close()
-    }
-  })
-}
-
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!await condition()) await new Promise(resolve => setTimeout(resolve, 10))
-}
 
 /** Lets every pending I/O callback and microtask run once (a turn of the event loop). */
 const nextTurn = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
@@ -82,7 +66,7 @@ describe('producer: where records go', () => {
     fc.integer({ min: 1, max: 8 }),
   ], { numRuns: numRuns(10) })(
     'a keyed record lands on the partition murmur2 gives its key, as partitionForKey computes it',
-    async (keys, partitions) => withWeir(async weir => {
+    async (keys, partitions) => withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions }])
       const producer = weir.producer()
       const sent = await producer.send({ topic: 't', messages: keys.map((key, i) =>
@@ -103,7 +87,7 @@ describe('producer: where records go', () => {
 
   it('an explicit partition is used as given, also over a custom partitioner; the partitioner '
     + 'places the rest', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 4 }])
       const asked: Array<{ key: string | null, partitionCount: number }> = []
       // Routes by the key's first character: 'a…' → 0, 'b…' → 1, …
@@ -134,7 +118,7 @@ describe('producer: where records go', () => {
 describe('producer: batching', () => {
   it('with lingerMs, sends made in different turns of the event loop travel in one stored '
     + 'batch once the linger fires; without it, each send is its own batch', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 'linger' }, { topic: 'eager' }])
       const scheduler = handFiredScheduler()
       const lingering = new Producer(weir.transport, { lingerMs: 1000 }, systemClock, scheduler)
@@ -174,7 +158,7 @@ describe('producer: batching', () => {
 
   it('batchBytes splits one send into batches that are sealed as soon as they reach it',
     async () => {
-      await withWeir(async weir => {
+      await withWeir('weir-producer-', async weir => {
         await weir.admin().createTopics([{ topic: 't' }])
         const batchBytes = 100
         const producer = weir.producer({ batchBytes })
@@ -200,7 +184,7 @@ describe('producer: batching', () => {
 
 describe('producer: acknowledgements', () => {
   it('acks 0 resolves with offset -1 for every record, and the records still arrive', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
       const producer = weir.producer({ idempotent: false, acks: 0 })
       const sent = await producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' },
@@ -212,7 +196,7 @@ describe('producer: acknowledgements', () => {
   })
 
   it('acks 1 resolves with the offsets the records got', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
       const producer = weir.producer({ idempotent: false, acks: 1 })
       await producer.send({ topic: 't', messages: [{ value: 'first' }] })
@@ -226,7 +210,7 @@ describe('producer: acknowledgements', () => {
   })
 
   it('an idempotent producer refuses acks other than all with INVALID_CONFIG', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       const invalid = expect.objectContaining({ code: 'INVALID_CONFIG' })
       expect(() => weir.producer({ acks: 0 })).toThrow(invalid)
       expect(() => weir.producer({ acks: 1 })).toThrow(invalid)
@@ -245,7 +229,7 @@ describe('producer: refusals', () => {
   }
 
   it('a send to a topic that does not exist fails with UNKNOWN_TOPIC', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       const producer = weir.producer()
       await expect(producer.send({ topic: 'missing', messages: [{ value: 'x' }] }))
         .rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' })
@@ -258,7 +242,7 @@ describe('producer: refusals', () => {
 
   it('an explicit partition the topic does not have fails with UNKNOWN_TOPIC_OR_PARTITION, '
     + 'and so does a partitioner that returns one; nothing of the send is written', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', partitions: 3 }])
       const producer = weir.producer()
       for (const partition of [3, -1, 1.5]) {
@@ -275,7 +259,7 @@ describe('producer: refusals', () => {
 
   it('a record larger than the topic allows fails with MESSAGE_TOO_LARGE; the producer goes on '
     + 'with the next send', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't', config: { recordBytesMax: 1024 } }])
       const producer = weir.producer()
       await expect(producer.send({ topic: 't', messages: [{ value: 'x'.repeat(2000) }] }))
@@ -290,7 +274,7 @@ describe('producer: refusals', () => {
   it('a send that would take unacknowledged bytes past bufferBytesMax fails with '
     + 'WEIR_ERR_PRODUCER_BUFFER_FULL; once earlier sends are acknowledged there is room again',
   async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
       const config: Partial<ProducerConfig> = { bufferBytesMax: 100 }
       const producer = weir.producer(config)
@@ -307,7 +291,7 @@ describe('producer: refusals', () => {
 
   it('close() waits for every send made before it, even one still getting its producer id; a '
     + 'send after close fails with WEIR_ERR_CLIENT_CLOSED', async () => {
-    await withWeir(async weir => {
+    await withWeir('weir-producer-', async weir => {
       await weir.admin().createTopics([{ topic: 't' }])
       const producer = weir.producer({ lingerMs: 60_000 })
       let acknowledged: RecordMetadata[] | undefined

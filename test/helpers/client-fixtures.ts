@@ -1,13 +1,22 @@
 /**
  * Fixtures for client tests: schedulers that run timers at once or never, a transport wrapper
- * that intercepts chosen requests (the transport seam where faults are injected), and readers of
- * a whole topic.
+ * that intercepts chosen requests (the transport seam where faults are injected), readers of
+ * a whole topic, and a real embedded broker in a temp dir with short group timings plus the
+ * small helpers that drive it (produce, pull, wait for a condition).
  */
 import type { Scheduler } from '../../src/util/clock.ts'
+import type { Consumer } from '../../src/client/consumer.ts'
+import type { ConsumerConfig } from '../../src/client/consumer-config.ts'
+import type { ConsumedRecord } from '../../src/client/fetcher.ts'
+import type { Message } from '../../src/client/producer.ts'
+import type { ProducerConfig } from '../../src/client/producer-config.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
 import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
+import { Weir } from '../../src/client/weir.ts'
+import type { TopicPartition } from '../../src/group/assignor.ts'
 import { decodeRecords, forEachBatch, isControl, readBatchHeader, type LogRecord } from
   '../../src/log/record-batch.ts'
+import { withTempDir } from './log-fixtures.ts'
 
 /**
  * Timers fire on the next turn of the event loop whatever their delay: retries and backoffs run
@@ -69,3 +78,62 @@ export async function openEmbedded(dir: string, scheduler: Scheduler = immediate
 Promise<EmbeddedTransport> {
   return EmbeddedTransport.open({ dir, scheduler })
 }
+
+/** Short consumer timings so group work (joins, heartbeats, expiry) takes milliseconds. */
+export const FAST: Partial<ConsumerConfig> = { heartbeatIntervalMs: 50, sessionTimeoutMs: 500,
+  maxWaitMs: 50 }
+
+/**
+ * An embedded broker on `dir` on the system scheduler, with a coordinator that ticks every 20 ms
+ * and accepts sessions down to 100 ms.
+ */
+export async function openGroupTransport(dir: string): Promise<EmbeddedTransport> {
+  return EmbeddedTransport.open({ dir, group: { tickMs: 20, groupMinSessionTimeoutMs: 100 } })
+}
+
+/** A client over `openGroupTransport(dir)`. */
+export const openWeir = async (dir: string): Promise<Weir> =>
+  new Weir(await openGroupTransport(dir))
+
+/** Runs `run` against a client over a fresh temp dir (named from `prefix`), then closes it. */
+export async function withWeir(prefix: string, run: (weir: Weir) => Promise<void>):
+Promise<void> {
+  await withTempDir(prefix, async dir => {
+    const weir = await openWeir(dir)
+    try {
+      await run(weir)
+    } finally {
+      await weir.close()
+    }
+  })
+}
+
+/** Waits for `condition`, checking every 10 ms (bounded by the test timeout). */
+export async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!await condition()) await new Promise(resolve => setTimeout(resolve, 10))
+}
+
+/** Sends `messages` to `topic` through a fresh producer with `config`, then closes it. */
+export async function produce(weir: Weir, topic: string, messages: readonly Message[],
+  config?: Partial<ProducerConfig>): Promise<void> {
+  const producer = weir.producer(config)
+  await producer.send({ topic, messages })
+  await producer.close()
+}
+
+/** Pulls batches until at least `count` records arrived (or `stop` says so). */
+export async function pull(consumer: Consumer, count: number,
+  stop: (records: readonly ConsumedRecord[]) => boolean = () => false):
+  Promise<ConsumedRecord[]> {
+  const records: ConsumedRecord[] = []
+  while (records.length < count && !stop(records)) {
+    const result = await consumer.next()
+    if (result.done === true) break
+    records.push(...result.value.records)
+  }
+  return records
+}
+
+/** Partitions as sorted `topic/partition` strings. */
+export const sorted = (partitions: readonly TopicPartition[]): string[] =>
+  partitions.map(tp => `${tp.topic}/${tp.partition}`).sort()

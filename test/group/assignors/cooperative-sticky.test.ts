@@ -18,17 +18,12 @@ import { describe, expect, it } from 'vitest'
 import type { AssignorMember, TopicPartition } from '../../../src/group/assignor.ts'
 import { cooperativeStickyAssignor } from '../../../src/group/assignors/cooperative-sticky.ts'
 import { assignorByName } from '../../../src/group/assignors/index.ts'
+import { expectValid, keyOf, member, tp } from '../../helpers/assignor-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../../helpers/num-runs.ts'
 
 const numRuns = defaultNumRuns(150)
 /** Rounds the simulation allows before giving up; the property expects at most two. */
 const ROUNDS_MAX = 6
-
-const keyOf = (p: TopicPartition): string => `${p.topic}:${p.partition}`
-
-function tp(topic: string, partition: number): TopicPartition {
-  return { topic, partition }
-}
 
 interface SimMember {
   readonly memberId: string
@@ -42,9 +37,8 @@ interface Group {
   readonly partitionsPerTopic: Map<string, number>
 }
 
-function toAssignorMember(member: SimMember): AssignorMember {
-  return { memberId: member.memberId, topics: member.topics, ownedPartitions: member.owned,
-    ...(member.groupInstanceId === undefined ? {} : { groupInstanceId: member.groupInstanceId }) }
+function toAssignorMember(m: SimMember): AssignorMember {
+  return member(m.memberId, m.topics, m.groupInstanceId, m.owned)
 }
 
 /** Partitions of topics that exist and that at least one member subscribes to. */
@@ -52,23 +46,6 @@ function subscribedPartitions(group: Group): string[] {
   const topics = new Set(group.members.flatMap(m => m.topics))
   return [...group.partitionsPerTopic].filter(([topic]) => topics.has(topic))
     .flatMap(([topic, count]) => Array.from({ length: count }, (_, p) => keyOf(tp(topic, p))))
-}
-
-/** An entry per member; only subscribed, existing partitions; no partition twice. */
-function expectValid(members: readonly AssignorMember[],
-  partitionsPerTopic: ReadonlyMap<string, number>,
-  assignment: Map<string, TopicPartition[]>): void {
-  expect([...assignment.keys()].sort()).toEqual(members.map(m => m.memberId).sort())
-  const seen = new Set<string>()
-  for (const m of members) {
-    for (const p of assignment.get(m.memberId)!) {
-      expect(m.topics).toContain(p.topic)
-      expect(p.partition).toBeGreaterThanOrEqual(0)
-      expect(p.partition).toBeLessThan(partitionsPerTopic.get(p.topic) ?? 0)
-      expect(seen.has(keyOf(p))).toBe(false)
-      seen.add(keyOf(p))
-    }
-  }
 }
 
 /** No member is assigned a partition that a different member claims as owned. */

@@ -11,23 +11,15 @@ import { describe, expect, it } from 'vitest'
 import type { AssignorMember, TopicPartition } from '../../../src/group/assignor.ts'
 import { assignorByName } from '../../../src/group/assignors/index.ts'
 import { compareMembers, rangeAssignor } from '../../../src/group/assignors/range.ts'
+import {
+  assignWith, countsArbitrary, expectOrderIndependent, expectValidAndComplete, member,
+  memberSpecsArbitrary, membersOf, partitionsPerTopicOf, tp, withShuffledMembers,
+} from '../../helpers/assignor-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../../helpers/num-runs.ts'
 
 const numRuns = defaultNumRuns(200)
 
-function member(memberId: string, topics: string[], groupInstanceId?: string): AssignorMember {
-  return { memberId, topics, ownedPartitions: [],
-    ...(groupInstanceId === undefined ? {} : { groupInstanceId }) }
-}
-
-function tp(topic: string, partition: number): TopicPartition {
-  return { topic, partition }
-}
-
-function assign(members: AssignorMember[], counts: Record<string, number>):
-Map<string, TopicPartition[]> {
-  return rangeAssignor.assign(members, new Map(Object.entries(counts)))
-}
+const assign = assignWith(rangeAssignor)
 
 // Expected assignments from apache/kafka,
 // clients/src/test/java/org/apache/kafka/clients/consumer/RangeAssignorTest.java (test names kept).
@@ -110,29 +102,11 @@ describe('rangeAssignor, Kafka RangeAssignorTest cases', () => {
   })
 })
 
-const topicNames = ['t0', 't1', 't2', 'missing']
-
 /** Random groups: unique member ids, some static members, subscriptions that may name a topic
  * missing from the metadata, and topics with no partitions. */
-const groupArbitrary = fc.record({
-  counts: fc.tuple(fc.nat(9), fc.nat(9), fc.nat(9)),
-  members: fc.uniqueArray(fc.record({
-    id: fc.integer({ min: 0, max: 30 }),
-    instance: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
-    topics: fc.subarray(topicNames),
-  }), { minLength: 1, maxLength: 7, selector: m => m.id }),
-}).map(({ counts, members }) => {
-  const seenInstances = new Set<number>()
-  return {
-    partitionsPerTopic: new Map<string, number>(
-      counts.map((count, index) => [`t${index}`, count])),
-    members: members.map(({ id, instance, topics }) => {
-      const unique = instance !== undefined && !seenInstances.has(instance)
-      if (unique) seenInstances.add(instance)
-      return member(`m${id}`, topics, unique ? `i${instance}` : undefined)
-    }),
-  }
-})
+const groupArbitrary = fc.record({ counts: countsArbitrary, members: memberSpecsArbitrary })
+  .map(({ counts, members }) => ({ partitionsPerTopic: partitionsPerTopicOf(counts),
+    members: membersOf(members) }))
 
 function subscribes(member: AssignorMember, topic: string): boolean {
   return member.topics.includes(topic)
@@ -143,21 +117,8 @@ describe('rangeAssignor properties', () => {
     'every member gets an entry, only subscribed partitions, and each partition of a subscribed '
     + 'topic goes to exactly one member',
     ({ members, partitionsPerTopic }) => {
-      const assignment = rangeAssignor.assign(members, partitionsPerTopic)
-      expect([...assignment.keys()]).toEqual(members.map(m => m.memberId))
-      const owners = new Map<string, string>()
-      for (const m of members) {
-        for (const { topic, partition } of assignment.get(m.memberId)!) {
-          expect(subscribes(m, topic)).toBe(true)
-          expect(partition).toBeLessThan(partitionsPerTopic.get(topic) ?? 0)
-          expect(owners.has(`${topic}:${partition}`)).toBe(false)
-          owners.set(`${topic}:${partition}`, m.memberId)
-        }
-      }
-      for (const [topic, count] of partitionsPerTopic) {
-        if (!members.some(m => subscribes(m, topic))) continue
-        for (let p = 0; p < count; p++) expect(owners.has(`${topic}:${p}`)).toBe(true)
-      }
+      expectValidAndComplete(members, partitionsPerTopic,
+        rangeAssignor.assign(members, partitionsPerTopic))
     })
 
   test.prop([groupArbitrary], { numRuns })(
@@ -179,16 +140,9 @@ describe('rangeAssignor properties', () => {
       }
     })
 
-  test.prop([groupArbitrary.chain(group => fc.record({
-    group: fc.constant(group),
-    shuffled: fc.shuffledSubarray(group.members, { minLength: group.members.length }),
-  }))], { numRuns })(
+  test.prop([withShuffledMembers(groupArbitrary)], { numRuns })(
     'the assignment does not depend on the order members are listed in',
     ({ group, shuffled }) => {
-      const original = rangeAssignor.assign(group.members, group.partitionsPerTopic)
-      const reordered = rangeAssignor.assign(shuffled, group.partitionsPerTopic)
-      for (const m of group.members) {
-        expect(reordered.get(m.memberId)).toEqual(original.get(m.memberId))
-      }
+      expectOrderIndependent(rangeAssignor, group.members, shuffled, group.partitionsPerTopic)
     })
 })

@@ -12,23 +12,15 @@ import type { AssignorMember, TopicPartition } from '../../../src/group/assignor
 import { assignorByName } from '../../../src/group/assignors/index.ts'
 import { compareMembers } from '../../../src/group/assignors/range.ts'
 import { roundRobinAssignor } from '../../../src/group/assignors/round-robin.ts'
+import {
+  assignWith, countsArbitrary, expectOrderIndependent, expectValidAndComplete, member,
+  memberSpecsArbitrary, membersOf, partitionsPerTopicOf, topicNames, tp, withShuffledMembers,
+} from '../../helpers/assignor-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../../helpers/num-runs.ts'
 
 const numRuns = defaultNumRuns(200)
 
-function member(memberId: string, topics: string[], groupInstanceId?: string): AssignorMember {
-  return { memberId, topics, ownedPartitions: [],
-    ...(groupInstanceId === undefined ? {} : { groupInstanceId }) }
-}
-
-function tp(topic: string, partition: number): TopicPartition {
-  return { topic, partition }
-}
-
-function assign(members: AssignorMember[], counts: Record<string, number>):
-Map<string, TopicPartition[]> {
-  return roundRobinAssignor.assign(members, new Map(Object.entries(counts)))
-}
+const assign = assignWith(roundRobinAssignor)
 
 // Expected assignments from apache/kafka,
 // clients/src/test/java/org/apache/kafka/clients/consumer/RoundRobinAssignorTest.java
@@ -127,53 +119,27 @@ describe('roundRobinAssignor, Kafka RoundRobinAssignorTest cases', () => {
   })
 })
 
-const topicNames = ['t0', 't1', 't2', 'missing']
-
 /** Random groups: unique member ids, some static members, subscriptions that may name a topic
- * missing from the metadata, and topics with no partitions. */
+ * missing from the metadata, and topics with no partitions; some with one subscription shared
+ * by every member. */
 const groupArbitrary = fc.record({
-  counts: fc.tuple(fc.nat(9), fc.nat(9), fc.nat(9)),
+  counts: countsArbitrary,
   identical: fc.boolean(),
   shared: fc.subarray(topicNames),
-  members: fc.uniqueArray(fc.record({
-    id: fc.integer({ min: 0, max: 30 }),
-    instance: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
-    topics: fc.subarray(topicNames),
-  }), { minLength: 1, maxLength: 7, selector: m => m.id }),
-}).map(({ counts, identical, shared, members }) => {
-  const seenInstances = new Set<number>()
-  return {
-    identical,
-    partitionsPerTopic: new Map<string, number>(
-      counts.map((count, index) => [`t${index}`, count])),
-    members: members.map(({ id, instance, topics }) => {
-      const unique = instance !== undefined && !seenInstances.has(instance)
-      if (unique) seenInstances.add(instance)
-      return member(`m${id}`, identical ? shared : topics, unique ? `i${instance}` : undefined)
-    }),
-  }
-})
+  members: memberSpecsArbitrary,
+}).map(({ counts, identical, shared, members }) => ({
+  identical,
+  partitionsPerTopic: partitionsPerTopicOf(counts),
+  members: membersOf(members, identical ? shared : undefined),
+}))
 
 describe('roundRobinAssignor properties', () => {
   test.prop([groupArbitrary], { numRuns })(
     'every member gets an entry, only subscribed partitions, and each partition of a subscribed '
     + 'topic goes to exactly one member',
     ({ members, partitionsPerTopic }) => {
-      const assignment = roundRobinAssignor.assign(members, partitionsPerTopic)
-      expect([...assignment.keys()]).toEqual(members.map(m => m.memberId))
-      const owners = new Set<string>()
-      for (const m of members) {
-        for (const { topic, partition } of assignment.get(m.memberId)!) {
-          expect(m.topics).toContain(topic)
-          expect(partition).toBeLessThan(partitionsPerTopic.get(topic) ?? 0)
-          expect(owners.has(`${topic}:${partition}`)).toBe(false)
-          owners.add(`${topic}:${partition}`)
-        }
-      }
-      for (const [topic, count] of partitionsPerTopic) {
-        if (!members.some(m => m.topics.includes(topic))) continue
-        for (let p = 0; p < count; p++) expect(owners.has(`${topic}:${p}`)).toBe(true)
-      }
+      expectValidAndComplete(members, partitionsPerTopic,
+        roundRobinAssignor.assign(members, partitionsPerTopic))
     })
 
   test.prop([groupArbitrary], { numRuns })(
@@ -206,16 +172,10 @@ describe('roundRobinAssignor properties', () => {
       expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1)
     })
 
-  test.prop([groupArbitrary.chain(group => fc.record({
-    group: fc.constant(group),
-    shuffled: fc.shuffledSubarray(group.members, { minLength: group.members.length }),
-  }))], { numRuns })(
+  test.prop([withShuffledMembers(groupArbitrary)], { numRuns })(
     'the assignment does not depend on the order members are listed in',
     ({ group, shuffled }) => {
-      const original = roundRobinAssignor.assign(group.members, group.partitionsPerTopic)
-      const reordered = roundRobinAssignor.assign(shuffled, group.partitionsPerTopic)
-      for (const m of group.members) {
-        expect(reordered.get(m.memberId)).toEqual(original.get(m.memberId))
-      }
+      expectOrderIndependent(roundRobinAssignor, group.members, shuffled,
+        group.partitionsPerTopic)
     })
 })
