@@ -18,6 +18,9 @@
  * Unlike src/, the bench uses `setTimeout` and `performance.now()` directly: it is the
  * application, and the rate pacing needs a timer that keeps the process alive.
  */
+import {
+  benchLogger, collectGarbage, median, readFlags, round,
+} from './bench-common.ts'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
@@ -40,16 +43,6 @@ const SEQUENCE_POSITION = 8
 const WAIT_MS_MAX = 60_000
 
 /** Starts a timed phase from a clean heap when node runs with --expose-gc (npm run bench). */
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.()
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: Float64Array, fraction: number): number {
   if (sorted.length === 0) return Number.NaN
@@ -75,43 +68,28 @@ function parseArgs(argv: readonly string[]): Args {
   const args: Args = { dir: undefined, records: 1_000_000, latencySeconds: 10,
     rounds: Number(process.env.WEIR_BENCH_ROUNDS ?? 3), partitions: 4, sendRecords: 1000,
     sendsInFlight: 16, lingerMs: 0, batchBytes: MiB, only: undefined, marks: false }
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!
-    const value = argv[i + 1]
-    const need = (): string => {
-      if (value === undefined) throw new Error(`${flag} needs a value`)
-      i++
-      return value
-    }
-    const int = (min = 1): number => {
-      const n = Number(need())
-      if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} needs an integer ≥ ${min}`)
-      return n
-    }
+  readFlags(argv, ({ flag, value, int }) => {
     switch (flag) {
-      case '--dir': args.dir = need(); break
-      case '--records': args.records = int(); break
-      case '--latency-seconds': args.latencySeconds = int(); break
-      case '--rounds': args.rounds = int(); break
-      case '--partitions': args.partitions = int(); break
-      case '--send-records': args.sendRecords = int(); break
-      case '--sends-in-flight': args.sendsInFlight = int(); break
-      case '--linger-ms': args.lingerMs = int(0); break
-      case '--batch-bytes': args.batchBytes = int(); break
-      case '--only': args.only = new Set(need().split(',')); break
-      case '--marks': args.marks = true; break
-      default: throw new Error(`unknown argument ${flag}`)
+    case '--dir': args.dir = value(); break
+    case '--records': args.records = int(); break
+    case '--latency-seconds': args.latencySeconds = int(); break
+    case '--rounds': args.rounds = int(); break
+    case '--partitions': args.partitions = int(); break
+    case '--send-records': args.sendRecords = int(); break
+    case '--sends-in-flight': args.sendsInFlight = int(); break
+    case '--linger-ms': args.lingerMs = int(0); break
+    case '--batch-bytes': args.batchBytes = int(); break
+    case '--only': args.only = new Set(value().split(',')); break
+    case '--marks': args.marks = true; break
+    default: throw new Error(`unknown argument ${flag}`)
     }
-  }
+  })
   return args
 }
 
 const args = parseArgs(process.argv.slice(2))
 const runs = (phase: string): boolean => args.only === undefined || args.only.has(phase)
-const log = (message: string): void => {
-  process.stderr.write(`[broker-bench] ${message}\n`)
-}
-const round = (n: number, digits = 0): number => Number(n.toFixed(digits))
+const log = benchLogger('broker-bench')
 const format = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 /** Producer settings of both produce phases (and the fill of the consume phase). */

@@ -9,6 +9,9 @@
  * `--marks` logs each timed window (monotonic µs) so a `--cpu-prof` profile can be cut to it.
  * Phases: crc, ceiling, always, pipelined, never, read, read_batches, append_1k.
  */
+import {
+  benchLogger, collectGarbage, median, readFlags, round,
+} from './bench-common.ts'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
@@ -27,15 +30,6 @@ const PIPELINE_DEPTH = 8
 const ROUNDS = Number(process.env.WEIR_BENCH_ROUNDS ?? 3)
 
 /** Starts a timed phase from a clean heap when node runs with --expose-gc (npm run bench:log). */
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.()
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 const RECORD_COUNT_OFFSET = 57
 
 interface Args {
@@ -52,39 +46,24 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { dir: undefined, records: 1_000_000, batchRecords: 1000,
     records1k: 100_000, batch1k: undefined, only: undefined, marks: false }
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!
-    const value = argv[i + 1]
-    const need = (): string => {
-      if (value === undefined) throw new Error(`${flag} needs a value`)
-      i++
-      return value
-    }
-    const int = (): number => {
-      const n = Number(need())
-      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`)
-      return n
-    }
+  readFlags(argv, ({ flag, value, int }) => {
     switch (flag) {
-      case '--dir': args.dir = need(); break
-      case '--records': args.records = int(); break
-      case '--batch-records': args.batchRecords = int(); break
-      case '--records-1k': args.records1k = int(); break
-      case '--batch-1k': args.batch1k = int(); break
-      case '--only': args.only = new Set(need().split(',')); break
-      case '--marks': args.marks = true; break
-      default: throw new Error(`unknown argument ${flag}`)
+    case '--dir': args.dir = value(); break
+    case '--records': args.records = int(); break
+    case '--batch-records': args.batchRecords = int(); break
+    case '--records-1k': args.records1k = int(); break
+    case '--batch-1k': args.batch1k = int(); break
+    case '--only': args.only = new Set(value().split(',')); break
+    case '--marks': args.marks = true; break
+    default: throw new Error(`unknown argument ${flag}`)
     }
-  }
+  })
   return args
 }
 
 const args = parseArgs(process.argv.slice(2))
 const runs = (phase: string): boolean => args.only === undefined || args.only.has(phase)
-const log = (message: string): void => {
-  process.stderr.write(`[log-bench] ${message}\n`)
-}
-const round = (n: number, digits = 0): number => Number(n.toFixed(digits))
+const log = benchLogger('log-bench')
 const TIMESTAMP = Date.now()
 
 // --- directories -------------------------------------------------------------------------------
