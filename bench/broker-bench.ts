@@ -42,7 +42,6 @@ const SEQUENCE_POSITION = 8
 /** Bound on every wait for a condition the bench expects (assignment, delivery). */
 const WAIT_MS_MAX = 60_000
 
-/** Starts a timed phase from a clean heap when node runs with --expose-gc (npm run bench). */
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: Float64Array, fraction: number): number {
   if (sorted.length === 0) return Number.NaN

@@ -29,7 +29,6 @@ const PIPELINE_DEPTH = 8
 /** Alternating rounds of ceiling and always-append (medians reported). */
 const ROUNDS = Number(process.env.WEIR_BENCH_ROUNDS ?? 3)
 
-/** Starts a timed phase from a clean heap when node runs with --expose-gc (npm run bench:log). */
 const RECORD_COUNT_OFFSET = 57
 
 interface Args {
