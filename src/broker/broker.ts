@@ -315,7 +315,9 @@ export class Broker {
   /** Reads from several partitions, waiting up to `maxWaitMs` for `minBytes` (long poll). */
   async fetch(request: FetchRequest): Promise<FetchResult[]> {
     this.checkOpen()
-    for (const item of request.partitions) await this.topicForUse(item.topic)
+    for (const item of request.partitions) {
+      if (!this.partitions.has(item.topic)) await this.topicForUse(item.topic)
+    }
     return fetchPartitions(request, {
       partition: (topic, partition) => this.partition(topic, partition),
       scheduler: this.scheduler, limits: this.limits,

@@ -42,6 +42,7 @@ export interface FetchContext {
 }
 
 const PARTITION_BYTES_DEFAULT = 1024 * 1024
+const EMPTY = Buffer.alloc(0)
 
 export async function fetchPartitions(request: FetchRequest, context: FetchContext):
 Promise<FetchResult[]> {
@@ -52,29 +53,35 @@ Promise<FetchResult[]> {
   const partitions = request.partitions.map(item => context.partition(item.topic, item.partition))
   const maxWaitMs = Math.min(request.maxWaitMs ?? 0, context.limits.fetchWaitMsMax)
   const minBytes = request.minBytes ?? 1
-  if (maxWaitMs <= 0 || partitions.length === 0) return readOnce(request, partitions, context)
-  // Check, watch, check again (Kafka's delayed fetch): waiters are registered before each read,
-  // so an append that completes while the read is under way still wakes this fetch.
+  const versions = partitions.map(partition => partition.dataVersion)
+  const first = await readOnce(request, partitions, context)
+  if (maxWaitMs <= 0 || partitions.length === 0 || totalBytes(first) >= minBytes) return first
+  // Check, watch, check again (Kafka's delayed fetch): listen to every partition, then read again
+  // only if an append completed since the first read began — whether before or after listening.
+  let woken = partitions.some((partition, i) => partition.dataVersion !== versions[i])
   let timedOut = false
-  let waiters = partitions.map(partition => partition.waitForData())
-  const cancelWaiters = (): void => {
-    for (const waiter of waiters) waiter.cancel()
+  let wake = (): void => undefined
+  const onData = (): void => {
+    woken = true
+    wake()
   }
+  const stopListening = partitions.map(partition => partition.onData(onData))
   const cancelTimer = context.scheduler.after(maxWaitMs, () => {
     timedOut = true
-    cancelWaiters()
+    wake()
   })
   try {
-    for (;;) {
-      const results = await readOnce(request, partitions, context)
-      if (timedOut || totalBytes(results) >= minBytes) return results
-      await Promise.race(waiters.map(waiter => waiter.promise))
-      cancelWaiters()
-      if (!timedOut) waiters = partitions.map(partition => partition.waitForData())
+    let results = first
+    while (!timedOut) {
+      if (!woken) await new Promise<void>(resolve => { wake = resolve })
+      woken = false
+      results = await readOnce(request, partitions, context)
+      if (totalBytes(results) >= minBytes) return results
     }
+    return woken ? await readOnce(request, partitions, context) : results
   } finally {
     cancelTimer()
-    cancelWaiters()
+    for (const stop of stopListening) stop()
   }
 }
 
@@ -88,23 +95,26 @@ async function readOnce(request: FetchRequest, partitions: readonly Partition[],
     context.limits.fetchBytesMax)
   const results: FetchResult[] = []
   for (let i = 0; i < partitions.length; i++) {
-    const item = request.partitions[i]!
+    const { topic, partition, offset } = request.partitions[i]!
     const log = partitions[i]!.log
-    const base = { topic: item.topic, partition: item.partition,
-      highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }
-    if (budget <= 0) {
-      results.push({ ...base, bytes: Buffer.alloc(0), nextOffset: item.offset })
+    const highWatermark = log.highWatermark
+    const logStartOffset = log.logStartOffset
+    // Caught up, or out of budget: answer without a read (the common case of a long poll).
+    if (budget <= 0 || (offset === highWatermark && offset >= logStartOffset)) {
+      results.push({ topic, partition, bytes: EMPTY, nextOffset: offset, highWatermark,
+        logStartOffset })
       continue
     }
     try {
-      const read = await log.read(item.offset,
-        { maxBytes: Math.min(item.maxBytes ?? PARTITION_BYTES_DEFAULT, budget) })
+      const read = await log.read(offset,
+        { maxBytes: Math.min(request.partitions[i]!.maxBytes ?? PARTITION_BYTES_DEFAULT, budget) })
       budget -= read.bytes.length
-      results.push({ ...base, bytes: read.bytes, nextOffset: read.nextOffset,
+      results.push({ topic, partition, bytes: read.bytes, nextOffset: read.nextOffset,
         highWatermark: read.highWatermark, logStartOffset: read.logStartOffset })
     } catch (error) {
       if (!WeirError.is(error)) throw error
-      results.push({ ...base, bytes: Buffer.alloc(0), nextOffset: item.offset, error })
+      results.push({ topic, partition, bytes: EMPTY, nextOffset: offset, highWatermark,
+        logStartOffset, error })
     }
   }
   return results

@@ -8,7 +8,7 @@
  * original is durable, if it is still in flight, so a duplicate is never acknowledged earlier
  * than the batch it stands for.
  *
- * Readers waiting for data (long-poll fetch) register with `waitForData`; they are woken when an
+ * Readers waiting for data (long-poll fetch) register with `onData`; they are called when an
  * append completes.
  */
 import { WeirError } from '../errors.ts'
@@ -45,7 +45,9 @@ const REBUILD_READ_BYTES = 8 * 1024 * 1024
 
 export class Partition {
   private readonly inFlight = new Map<number, Promise<AppendResult>>()
-  private readonly dataWaiters = new Set<() => void>()
+  private readonly dataListeners = new Set<() => void>()
+  /** Appends completed since open (see `onData`). */
+  dataVersion = 0
   private snapshotOffset: number
 
   private constructor(
@@ -110,22 +112,36 @@ export class Partition {
     this.inFlight.set(baseOffset, appended)
     const settle = (): void => {
       this.inFlight.delete(baseOffset)
-      for (const wake of [...this.dataWaiters]) wake()
+      this.dataVersion++
+      for (const listener of this.dataListeners) listener()
     }
     appended.then(settle, settle)
   }
 
+  /**
+   * Calls `listener` after every append that completes until the returned function is called.
+   * `dataVersion` counts those completions, so a reader can tell whether one happened between
+   * two moments without listening in between.
+   */
+  onData(listener: () => void): () => void {
+    const entry = (): void => listener() // a fresh function: the same listener may register twice
+    this.dataListeners.add(entry)
+    return () => {
+      this.dataListeners.delete(entry)
+    }
+  }
+
   /** Resolves when an append completes (or the returned cancel is called). */
   waitForData(): { promise: Promise<void>, cancel: () => void } {
-    let wake!: () => void
+    let cancel!: () => void
     const promise = new Promise<void>(resolve => {
-      wake = () => {
-        this.dataWaiters.delete(wake)
+      const remove = this.onData(() => cancel())
+      cancel = () => {
+        remove()
         resolve()
       }
     })
-    this.dataWaiters.add(wake)
-    return { promise, cancel: wake }
+    return { promise, cancel }
   }
 
   /** Snapshots producer state if the log moved since the last snapshot. */
