@@ -27,10 +27,11 @@
  * Deliberately not here: KIP-794's byte-count switching (`partitioner.sticky.batch.size`) and
  * adaptive, queue-weighted choice of `BuiltInPartitioner`, which need per-partition queue sizes
  * the producer does not expose yet; KIP-794 notes that switching on sealed batches favours slow
- * partitions, whose batches fill up while waiting. Randomness is injected (`random`); the
- * default `Math.random` is the only use of it, because there is no `util/random.ts` yet.
+ * partitions, whose batches fill up while waiting. Randomness is injected (`random`, default
+ * `systemRandom` from util/random.ts).
  */
 import { assert } from '../util/assert.ts'
+import { systemRandom } from '../util/random.ts'
 import { murmur2, toPositive } from './murmur2.ts'
 
 /** What a partitioner is told about one record. */
@@ -107,7 +108,7 @@ export function partitionForKey(key: Uint8Array, partitionCount: number): number
 export const STICKY_TOPICS_MAX_DEFAULT = 10_000
 
 export interface StickyPartitionerOptions {
-  /** Uniform numbers in [0, 1). Default `Math.random`; inject a seeded one to replay. */
+  /** Uniform numbers in [0, 1). Default `systemRandom`; inject a seeded one to replay. */
   readonly random?: () => number
   /**
    * Most topics that keep a sticky partition. Past it the topic used least recently is
@@ -140,7 +141,7 @@ export class StickyPartitioner {
   private readonly stickyByTopic = new Map<string, StickyState>()
 
   constructor(options: StickyPartitionerOptions = {}) {
-    this.random = options.random ?? Math.random
+    this.random = options.random ?? systemRandom
     this.stickyTopicsMax = options.stickyTopicsMax ?? STICKY_TOPICS_MAX_DEFAULT
     assert(Number.isSafeInteger(this.stickyTopicsMax), 'stickyTopicsMax must be an integer')
     assert(this.stickyTopicsMax >= 1, 'stickyTopicsMax must be at least 1')

@@ -12,10 +12,10 @@
  * Time is the injected Clock; deadlines (sessions, rebalances) are checked by `expire()`, run by
  * a Scheduler timer every `tickMs` and directly by tests. Nothing here sets its own timers.
  */
-import { randomBytes } from 'node:crypto'
 import { WeirError } from '../errors.ts'
 import type { PartitionLog } from '../log/partition-log.ts'
 import { assert } from '../util/assert.ts'
+import { randomUint32 } from '../util/random.ts'
 import { type CancelTimer, type Clock, type Scheduler, systemClock, systemScheduler } from
   '../util/clock.ts'
 import {
@@ -61,7 +61,7 @@ export interface GroupCoordinatorOptions {
   readonly randomUint32?: () => number
 }
 
-const defaultRandomUint32 = (): number => randomBytes(4).readUInt32BE(0)
+const defaultRandomUint32 = randomUint32
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, GroupMetadata>()

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { Weir } from '../../src/client/weir.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
 import type { Consumer } from '../../src/client/consumer.ts'
-import { interceptedTransport, openGroupTransport, until } from '../helpers/client-fixtures.ts'
+import { openGroupTransport, until } from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 
 const PARTITIONS = 6
