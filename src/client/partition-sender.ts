@@ -91,7 +91,7 @@ export class PartitionSender {
       const attempt: Attempt = { batch: this.queue.shift()!, encoded: undefined, sequence: -1,
         attempts: 0, error: undefined, behindUnsettled: this.inFlight.length > 0,
         outcome: undefined }
-      this.prepare(attempt)
+      if (!this.tryPrepare(attempt)) continue
       this.inFlight.push(attempt)
       void this.sendOnce(attempt).then(ok => this.settle(attempt, ok))
     }
@@ -121,8 +121,8 @@ export class PartitionSender {
     while (unsettled.length > 0) {
       await this.sleep(this.config.retryBackoffMs)
       if (this.identityChanged()) this.adoptIdentity()
-      for (const attempt of unsettled) this.prepare(attempt)
-      const round = unsettled
+      const round = unsettled.filter(attempt => this.tryPrepare(attempt))
+      if (round.length === 0) return
       const outcomes = await Promise.all(round.map(attempt => this.sendOnce(attempt)))
       unsettled = await this.triage(round.filter((_, i) => !outcomes[i]),
         attempt => attempt !== round[0])
@@ -139,6 +139,17 @@ export class PartitionSender {
       'ids change only with nothing in flight')
     this.producerId = this.identity.producerId
     this.nextSequence = 0
+  }
+
+  /** Encodes the attempt; a batch that cannot be encoded fails alone (nothing was numbered). */
+  private tryPrepare(attempt: Attempt): boolean {
+    try {
+      this.prepare(attempt)
+      return true
+    } catch (error) {
+      attempt.batch.reject(error)
+      return false
+    }
   }
 
   private prepare(attempt: Attempt): void {
