@@ -228,13 +228,28 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
         await this.waitForChange()
         continue
       }
-      const batches = await fetchBatches(this.transport, this.subscriptions, this.config)
+      const batches = await this.fetchRetrying()
+      if (batches === undefined) continue
       for (const batch of batches) {
         const state = this.subscriptions.get(batch)
         if (state !== undefined) this.buffered.push({ batch, state, epoch: state.epoch })
       }
     }
     return { done: true, value: undefined }
+  }
+
+  /**
+   * One fetch; a retriable failure (the broker busy, a lost response) waits `maxWaitMs` and
+   * answers undefined so the caller tries again, as Kafka's consumer does. Others are thrown.
+   */
+  private async fetchRetrying(): Promise<ConsumerBatch[] | undefined> {
+    try {
+      return await fetchBatches(this.transport, this.subscriptions, this.config)
+    } catch (error) {
+      if (!WeirError.is(error) || !error.retriable) throw error
+      await new Promise<void>(resolve => this.scheduler.after(this.config.maxWaitMs, resolve))
+      return undefined
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumerBatch, undefined> {

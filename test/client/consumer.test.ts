@@ -265,6 +265,31 @@ describe('consumer in a group', () => {
     })
   })
 
+  it('a fetch that fails with a retriable error is retried: iteration goes on and no record is '
+    + 'skipped or repeated', async () => {
+    await withWeir('weir-consumer-', async weir => {
+      await weir.admin().createTopics([{ topic: 't' }])
+      await produce(weir, 't', [{ value: 'r0' }, { value: 'r1' }, { value: 'r2' }],
+        ONE_BATCH_EACH)
+      let fetches = 0
+      const flaky = interceptedTransport(weir.transport, {
+        // Every other fetch is read by the broker but its response is lost.
+        fetch: (next, request) => fetches++ % 2 === 1
+          ? next(request).then(() => { throw new WeirError('REQUEST_TIMED_OUT', 'simulated') })
+          : next(request),
+      })
+      const consumer = new Weir(flaky).consumer({ ...FAST, maxBytesPerPartition: 1 })
+      try {
+        await consumer.assign([{ topic: 't', partition: 0 }])
+        await consumer.seekToBeginning()
+        expect((await pull(consumer, 3)).map(text)).toEqual(['r0', 'r1', 'r2'])
+        expect(fetches).toBeGreaterThanOrEqual(5)
+      } finally {
+        await consumer.close()
+      }
+    })
+  })
+
   it('cooperative rebalance: when a second member joins, the first revokes only the partitions '
     + 'that move, keeps the rest, and neither is ever assigned a partition the other owns',
   async () => {
