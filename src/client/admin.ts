@@ -9,6 +9,7 @@ import type { TopicPartition } from '../group/assignor.ts'
 import type {
   CommittedOffset, GroupDescription, GroupListing,
 } from '../group/group-requests.ts'
+import { describeExistingTopics } from './topic-metadata-cache.ts'
 import type { Transport } from './transport/transport.ts'
 
 export interface PartitionLag extends TopicPartition {
@@ -75,10 +76,8 @@ export class Admin {
   async lag(groupId: string, topics?: readonly string[]): Promise<PartitionLag[]> {
     const committed = await this.transport.fetchOffsets({ groupId })
     const names = topics ?? [...new Set(committed.map(c => c.topic))]
-    const existing = new Set((await this.transport.listTopics()).map(t => t.name))
     const lags: PartitionLag[] = []
-    for (const description of await this.transport.describeTopics(names.filter(n =>
-      existing.has(n)))) {
+    for (const description of await describeExistingTopics(this.transport, names)) {
       for (const state of description.partitionStates) {
         const found = committed.find(c => c.topic === description.name
           && c.partition === state.partition)

@@ -17,6 +17,7 @@ import { type ConsumerConfig, resolveConsumerConfig } from './consumer-config.ts
 import { type ConsumerBatch, fetchBatches } from './fetcher.ts'
 import { GroupMembership } from './group-membership.ts'
 import { type PartitionState, SubscriptionState } from './subscription-state.ts'
+import { describeExistingTopics } from './topic-metadata-cache.ts'
 import type { PartitionOffset, Transport } from './transport/transport.ts'
 
 export interface RebalanceListener {
@@ -157,8 +158,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
   }
 
   private async signatureOf(topics: readonly string[]): Promise<string> {
-    const existing = new Set((await this.transport.listTopics()).map(topic => topic.name))
-    const described = await this.transport.describeTopics(topics.filter(t => existing.has(t)))
+    const described = await describeExistingTopics(this.transport, topics)
     return described.map(topic => `${topic.name}:${topic.partitions}`).join(',')
   }
 

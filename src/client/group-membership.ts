@@ -18,6 +18,7 @@ import { assert } from '../util/assert.ts'
 import type { CancelTimer, Scheduler } from '../util/clock.ts'
 import type { ConsumerConfig } from './consumer-config.ts'
 import { partitionKey } from './subscription-state.ts'
+import { describeExistingTopics } from './topic-metadata-cache.ts'
 import type { Transport } from './transport/transport.ts'
 
 export interface MembershipHooks {
@@ -147,19 +148,13 @@ export class GroupMembership {
     })
     const topics = [...new Set(subscriptions.flatMap(member => member.topics))]
     const partitionsPerTopic = new Map<string, number>()
-    for (const description of await this.describeExisting(topics)) {
+    for (const description of await describeExistingTopics(this.transport, topics)) {
       partitionsPerTopic.set(description.name, description.partitions)
     }
     const result = assignor.assign(subscriptions, partitionsPerTopic)
     return subscriptions.map(member => ({ memberId: member.memberId,
       assignment: Buffer.from(JSON.stringify({ version: 1,
         partitions: result.get(member.memberId) ?? [] })) }))
-  }
-
-  private async describeExisting(topics: readonly string[]):
-  Promise<Array<{ name: string, partitions: number }>> {
-    const existing = new Set((await this.transport.listTopics()).map(topic => topic.name))
-    return this.transport.describeTopics(topics.filter(topic => existing.has(topic)))
   }
 
   private async apply(assigned: readonly TopicPartition[]): Promise<void> {
