@@ -12,7 +12,7 @@
 import { Observable } from 'rxjs'
 import { WeirError } from '../errors.ts'
 import type { TopicPartition } from '../group/assignor.ts'
-import type { Clock, Scheduler } from '../util/clock.ts'
+import { type Clock, type Scheduler, sleep } from '../util/clock.ts'
 import { type ConsumerConfig, resolveConsumerConfig } from './consumer-config.ts'
 import { type ConsumerBatch, fetchBatches } from './fetcher.ts'
 import { GroupMembership } from './group-membership.ts'
@@ -247,7 +247,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
       return await fetchBatches(this.transport, this.subscriptions, this.config)
     } catch (error) {
       if (!WeirError.is(error) || !error.retriable) throw error
-      await new Promise<void>(resolve => this.scheduler.after(this.config.maxWaitMs, resolve))
+      await sleep(this.scheduler, this.config.maxWaitMs)
       return undefined
     }
   }

@@ -15,7 +15,7 @@ import { WeirError } from '../errors.ts'
 import type { Assignor, AssignorMember, TopicPartition } from '../group/assignor.ts'
 import { assignorByName } from '../group/assignors/index.ts'
 import { assert } from '../util/assert.ts'
-import type { CancelTimer, Scheduler } from '../util/clock.ts'
+import { type CancelTimer, type Scheduler, sleep } from '../util/clock.ts'
 import type { ConsumerConfig } from './consumer-config.ts'
 import { partitionKey } from './subscription-state.ts'
 import { describeExistingTopics } from './topic-metadata-cache.ts'
@@ -189,15 +189,13 @@ export class GroupMembership {
       return this.requestRejoin()
     }
     if (WeirError.is(error) && error.retriable) {
-      await new Promise(resolve => this.scheduler.after(this.config.heartbeatIntervalMs, () =>
-        resolve(undefined)))
+      await sleep(this.scheduler, this.config.heartbeatIntervalMs)
       return this.requestRejoin()
     }
     this.stopped = WeirError.is(error, 'FENCED_INSTANCE_ID') || this.stopped
     this.hooks.onError(error)
     if (!this.stopped) {
-      await new Promise(resolve => this.scheduler.after(this.config.heartbeatIntervalMs, () =>
-        resolve(undefined)))
+      await sleep(this.scheduler, this.config.heartbeatIntervalMs)
       this.requestRejoin()
     }
   }

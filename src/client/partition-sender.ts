@@ -19,7 +19,7 @@
 import { WeirError } from '../errors.ts'
 import type { ProduceResult } from '../broker/partition.ts'
 import { assert } from '../util/assert.ts'
-import type { Clock, Scheduler } from '../util/clock.ts'
+import { type Clock, type Scheduler, sleep } from '../util/clock.ts'
 import { encodeBatch, type RecordInput } from '../log/record-batch.ts'
 import type { Transport } from './transport/transport.ts'
 import type { ProducerConfig } from './producer-config.ts'
@@ -119,7 +119,7 @@ export class PartitionSender {
   private async recover(failed: Attempt[]): Promise<void> {
     let unsettled = await this.triage(failed, attempt => attempt.behindUnsettled)
     while (unsettled.length > 0) {
-      await this.sleep(this.config.retryBackoffMs)
+      await sleep(this.scheduler, this.config.retryBackoffMs)
       if (this.identityChanged()) this.adoptIdentity()
       const round = unsettled.filter(attempt => this.tryPrepare(attempt))
       if (round.length === 0) return
@@ -217,10 +217,6 @@ export class PartitionSender {
     if (renew && this.identity !== undefined) await this.identity.renew()
     assert(retry.length <= failed.length, 'retries come from the failed batches')
     return retry
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise(resolve => this.scheduler.after(ms, resolve))
   }
 }
 

@@ -20,6 +20,13 @@ export interface Scheduler {
   after(delayMs: number, task: () => void): CancelTimer
 }
 
+/** Resolves after `delayMs` on `scheduler` (a backoff or a pause between polls). */
+export function sleep(scheduler: Scheduler, delayMs: number): Promise<void> {
+  return new Promise(resolve => {
+    scheduler.after(delayMs, resolve)
+  })
+}
+
 export const systemClock: Clock = { nowMs: () => Date.now() }
 
 export const systemScheduler: Scheduler = {
