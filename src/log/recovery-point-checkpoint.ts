@@ -8,6 +8,7 @@
  * then validates the whole active segment instead (slower, loses nothing).
  */
 import { join } from 'node:path'
+import { readWholeFile, writeFileAtomically } from '../util/atomic-file.ts'
 import { crc32c } from '../util/crc32c.ts'
 import type { FileSystem } from '../util/file-system.ts'
 import { readInt64, writeInt64 } from '../util/varint.ts'
@@ -18,21 +19,13 @@ const FILE_BYTES = 16
 
 export async function readRecoveryPoint(fs: FileSystem, directory: string):
 Promise<number | undefined> {
-  const path = join(directory, RECOVERY_POINT_FILE)
-  if (!await fs.exists(path)) return undefined
-  const handle = await fs.open(path, 'read')
-  try {
-    const bytes = Buffer.alloc(FILE_BYTES)
-    const read = await handle.read(bytes, 0, FILE_BYTES, 0)
-    if (read !== FILE_BYTES || await handle.size() !== FILE_BYTES) return undefined
-    if (bytes.readUInt32BE(0) !== MAGIC || bytes.readUInt32BE(12) !== crc32c(bytes, 0, 12)) {
-      return undefined
-    }
-    const offset = readInt64(bytes, 4)
-    return offset >= 0 ? offset : undefined
-  } finally {
-    await handle.close()
+  const bytes = await readWholeFile(fs, join(directory, RECOVERY_POINT_FILE))
+  if (bytes === undefined || bytes.length !== FILE_BYTES) return undefined
+  if (bytes.readUInt32BE(0) !== MAGIC || bytes.readUInt32BE(12) !== crc32c(bytes, 0, 12)) {
+    return undefined
   }
+  const offset = readInt64(bytes, 4)
+  return offset >= 0 ? offset : undefined
 }
 
 export async function writeRecoveryPoint(fs: FileSystem, directory: string, offset: number):
@@ -41,16 +34,5 @@ Promise<void> {
   bytes.writeUInt32BE(MAGIC, 0)
   writeInt64(bytes, 4, offset)
   bytes.writeUInt32BE(crc32c(bytes, 0, 12), 12)
-  const path = join(directory, RECOVERY_POINT_FILE)
-  const temporary = `${path}.tmp`
-  const handle = await fs.open(temporary, 'create')
-  try {
-    await handle.truncate(0)
-    await handle.write(bytes, 0)
-    await handle.datasync()
-  } finally {
-    await handle.close()
-  }
-  await fs.rename(temporary, path)
-  await fs.syncDirectory(directory)
+  await writeFileAtomically(fs, join(directory, RECOVERY_POINT_FILE), bytes)
 }
