@@ -42,6 +42,14 @@ export const errorCodes = [
   'WEIR_ERR_CLIENT_CLOSED',
   'WEIR_ERR_CLIENT_STATE',
   'WEIR_ERR_PRODUCER_BUFFER_FULL',
+  'INVALID_TXN_STATE',
+  'TRANSACTION_TIMED_OUT',
+  'CONCURRENT_TRANSACTIONS',
+  'INVALID_TRANSACTION_TIMEOUT',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'TRANSACTIONAL_ID_NOT_FOUND',
+  'UNSTABLE_OFFSET_COMMIT',
+  'WEIR_ERR_TRANSACTION_ABORTABLE',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -87,6 +95,14 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   WEIR_ERR_CLIENT_CLOSED: { retriable: false },
   WEIR_ERR_CLIENT_STATE: { retriable: false },
   WEIR_ERR_PRODUCER_BUFFER_FULL: { retriable: true },
+  INVALID_TXN_STATE: { retriable: false, kafkaErrorCode: 48 },
+  TRANSACTION_TIMED_OUT: { retriable: false, kafkaErrorCode: 92 },
+  CONCURRENT_TRANSACTIONS: { retriable: true, kafkaErrorCode: 51 },
+  INVALID_TRANSACTION_TIMEOUT: { retriable: false, kafkaErrorCode: 50 },
+  INVALID_PRODUCER_ID_MAPPING: { retriable: false, kafkaErrorCode: 49 },
+  TRANSACTIONAL_ID_NOT_FOUND: { retriable: false, kafkaErrorCode: 105 },
+  UNSTABLE_OFFSET_COMMIT: { retriable: true, kafkaErrorCode: 88 },
+  WEIR_ERR_TRANSACTION_ABORTABLE: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')

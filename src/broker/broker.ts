@@ -20,11 +20,16 @@ import {
 import type { FileSystem } from '../util/file-system.ts'
 import { NodeFileSystem } from '../util/node-file-system.ts'
 import { randomId } from '../util/random.ts'
-import { type Acks, Partition, type ProduceResult } from './partition.ts'
+import { isTransactional, type BatchHeader } from '../log/record-batch.ts'
+import {
+  type Acks, type MarkerRequest, Partition, type ProduceResult, type TransactionVerifier,
+} from './partition.ts'
 import {
   type TopicConfig, type TopicMetadata, TopicRegistry, validateTopicName,
 } from './topic-registry.ts'
-import { fetchPartitions, type FetchRequest, type FetchResult } from './fetch.ts'
+import {
+  fetchPartitions, type FetchRequest, type FetchResult, type IsolationLevel,
+} from './fetch.ts'
 
 export interface BrokerOptions {
   readonly dir: string
@@ -72,6 +77,7 @@ export class Broker {
   private adminChain: Promise<unknown> = Promise.resolve()
   private readonly timers: CancelTimer[] = []
   private closed = false
+  private verifier: TransactionVerifier | undefined
 
   private constructor(
     private readonly options: BrokerOptions,
@@ -306,7 +312,31 @@ export class Broker {
         throw new WeirError('INVALID_TOPIC_EXCEPTION', `Topic '${request.topic}' is internal; `
           + 'clients cannot produce to it.')
       }
-      return this.partition(request.topic, request.partition).produce(request.batch, request.acks)
+      const verifier = this.verifier
+      const verify = verifier === undefined ? undefined : (header: BatchHeader) => {
+        verifier.verify({ producerId: header.producerId, producerEpoch: header.producerEpoch,
+          transactional: isTransactional(header) }, request.topic, request.partition)
+      }
+      return this.partition(request.topic, request.partition)
+        .produce(request.batch, request.acks, verify)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Installs the transaction coordinator's check of producer batches (KIP-890 part 1); without
+   * one, transactional batches are not verified (a broker without a coordinator).
+   */
+  setTransactionVerifier(verifier: TransactionVerifier): void {
+    this.verifier = verifier
+  }
+
+  /** Writes a transaction marker into a partition; resolves once it is durable. */
+  writeTxnMarker(topic: string, partition: number, marker: MarkerRequest): Promise<void> {
+    try {
+      this.checkOpen()
+      return this.partition(topic, partition).writeMarker(marker)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -324,13 +354,20 @@ export class Broker {
     })
   }
 
-  /** Kafka's ListOffsets: log start, log end, or the first offset at or after a timestamp. */
-  async listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<number> {
+  /**
+   * Kafka's ListOffsets: log start, log end, or the first offset at or after a timestamp. Under
+   * read_committed the end is the last stable offset, as a read_committed reader sees it.
+   */
+  async listOffset(topic: string, partition: number, spec: OffsetSpec,
+    isolationLevel: IsolationLevel = 'read_uncommitted'): Promise<number> {
     this.checkOpen()
-    const log = this.partition(topic, partition).log
+    const found = this.partition(topic, partition)
+    const log = found.log
+    const end = isolationLevel === 'read_committed' ? found.lastStableOffset : log.highWatermark
     if (spec === 'earliest') return log.logStartOffset
-    if (spec === 'latest') return log.highWatermark
-    return await log.offsetForTimestamp(spec.timestamp) ?? log.highWatermark
+    if (spec === 'latest') return end
+    const offset = await log.offsetForTimestamp(spec.timestamp)
+    return offset === undefined ? end : Math.min(offset, end)
   }
 
   /** A new producer id (epoch 0) for an idempotent producer, unique across restarts. */

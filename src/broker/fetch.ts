@@ -17,8 +17,22 @@ export interface FetchPartitionRequest {
   readonly maxBytes?: number
 }
 
+/**
+ * Kafka's isolation levels: `read_committed` reads only below the last stable offset (LSO) and
+ * gets the aborted transactions of the range so the client can drop their records.
+ */
+export type IsolationLevel = 'read_committed' | 'read_uncommitted'
+
+/** A transaction aborted in a partition: its data lies between `firstOffset` and its marker. */
+export interface AbortedTransaction {
+  readonly producerId: number
+  readonly firstOffset: number
+}
+
 export interface FetchRequest {
   readonly partitions: readonly FetchPartitionRequest[]
+  /** Defaults to 'read_uncommitted' (Kafka's broker-side default). */
+  readonly isolationLevel?: IsolationLevel
   readonly maxWaitMs?: number
   readonly minBytes?: number
   readonly maxBytes?: number
@@ -31,7 +45,11 @@ export interface FetchResult {
   readonly bytes: Buffer
   readonly nextOffset: number
   readonly highWatermark: number
+  /** First offset not yet decided (below it, every transaction has its marker). */
+  readonly lastStableOffset: number
   readonly logStartOffset: number
+  /** Under read_committed: aborted transactions overlapping the returned range. */
+  readonly abortedTransactions?: readonly AbortedTransaction[]
   readonly error?: WeirError
 }
 
@@ -94,27 +112,36 @@ async function readOnce(request: FetchRequest, partitions: readonly Partition[],
   let budget = Math.min(request.maxBytes ?? context.limits.fetchBytesMax,
     context.limits.fetchBytesMax)
   const results: FetchResult[] = []
+  const committed = request.isolationLevel === 'read_committed'
   for (let i = 0; i < partitions.length; i++) {
     const { topic, partition, offset } = request.partitions[i]!
-    const log = partitions[i]!.log
+    const found = partitions[i]!
+    const log = found.log
     const highWatermark = log.highWatermark
+    const lastStableOffset = found.lastStableOffset
     const logStartOffset = log.logStartOffset
+    // A read_committed reader sees nothing at or past the LSO (an undecided transaction).
+    const end = committed ? lastStableOffset : highWatermark
     // Caught up, or out of budget: answer without a read (the common case of a long poll).
-    if (budget <= 0 || (offset === highWatermark && offset >= logStartOffset)) {
+    if (budget <= 0 || (offset === end && offset >= logStartOffset)) {
       results.push({ topic, partition, bytes: EMPTY, nextOffset: offset, highWatermark,
-        logStartOffset })
+        lastStableOffset, logStartOffset })
       continue
     }
     try {
-      const read = await log.read(offset,
-        { maxBytes: Math.min(request.partitions[i]!.maxBytes ?? PARTITION_BYTES_DEFAULT, budget) })
+      const read = await log.read(offset, { maxOffset: end,
+        maxBytes: Math.min(request.partitions[i]!.maxBytes ?? PARTITION_BYTES_DEFAULT, budget) })
       budget -= read.bytes.length
-      results.push({ topic, partition, bytes: read.bytes, nextOffset: read.nextOffset,
-        highWatermark: read.highWatermark, logStartOffset: read.logStartOffset })
+      const result: FetchResult = { topic, partition, bytes: read.bytes,
+        nextOffset: read.nextOffset, highWatermark: read.highWatermark, lastStableOffset,
+        logStartOffset: read.logStartOffset }
+      results.push(committed && read.bytes.length > 0
+        ? { ...result, abortedTransactions: found.abortedTransactions(offset, read.nextOffset) }
+        : result)
     } catch (error) {
       if (!WeirError.is(error)) throw error
       results.push({ topic, partition, bytes: EMPTY, nextOffset: offset, highWatermark,
-        logStartOffset, error })
+        lastStableOffset, logStartOffset, error })
     }
   }
   return results

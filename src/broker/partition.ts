@@ -10,6 +10,11 @@
  *
  * Readers waiting for data (long-poll fetch) register with `onData`; they are called when an
  * append completes.
+ *
+ * Transactions: a producer batch first passes the broker's `TransactionVerifier` (KIP-890 part
+ * 1: a transactional batch only into a partition of the producer's ongoing transaction, a
+ * transactional producer's id never outside one). Transactional batches open a transaction in
+ * partition-transactions.ts; `writeMarker` closes it and raises the producer's epoch here.
  */
 import { WeirError } from '../errors.ts'
 import { assert } from '../util/assert.ts'
@@ -17,9 +22,13 @@ import type { Clock, Scheduler } from '../util/clock.ts'
 import type { FileSystem } from '../util/file-system.ts'
 import type { LogConfig } from '../log/log-config.ts'
 import { type AppendResult, PartitionLog } from '../log/partition-log.ts'
+import { type ControlType, decodeControlRecord } from '../log/control-record.ts'
 import {
-  BATCH_HEADER_BYTES, type BatchHeader, forEachBatch, isControl, readBatchHeader,
+  BATCH_HEADER_BYTES, type BatchHeader, decodeRecords, forEachBatch, isControl, isTransactional,
+  readBatchHeader,
 } from '../log/record-batch.ts'
+import type { AbortedTransaction } from './fetch.ts'
+import { PartitionTransactions } from './partition-transactions.ts'
 import { type ProducerBatchInfo, ProducerStateManager } from './producer-state-manager.ts'
 import {
   readLatestProducerSnapshot, writeProducerSnapshot,
@@ -31,6 +40,25 @@ export type Acks = 0 | 1 | 'all'
 export interface ProduceResult extends AppendResult {
   /** True when the batch was a retry of one already appended (nothing was written). */
   readonly duplicate: boolean
+}
+
+/**
+ * Checks a producer batch against the transaction coordinator before it is appended (KIP-890
+ * part 1). Synchronous: the check and the append happen in one turn, so the coordinator cannot
+ * end the transaction in between.
+ */
+export interface TransactionVerifier {
+  /** @throws INVALID_TXN_STATE, PRODUCER_FENCED, TRANSACTION_TIMED_OUT */
+  verify(batch: { producerId: number, producerEpoch: number, transactional: boolean },
+    topic: string, partition: number): void
+}
+
+/** A transaction marker as the coordinator asks for it. */
+export interface MarkerRequest {
+  readonly producerId: number
+  readonly producerEpoch: number
+  readonly type: ControlType
+  readonly coordinatorEpoch: number
 }
 
 export interface PartitionOptions {
@@ -53,6 +81,7 @@ export class Partition {
   private constructor(
     readonly log: PartitionLog,
     readonly producerState: ProducerStateManager,
+    readonly transactions: PartitionTransactions,
     snapshotOffset: number,
   ) {
     this.snapshotOffset = snapshotOffset
@@ -64,16 +93,28 @@ export class Partition {
     const snapshot = await readLatestProducerSnapshot(options.fs, options.directory,
       { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset })
     const state = new ProducerStateManager(snapshot?.producers)
+    const transactions = new PartitionTransactions(snapshot?.transactions)
     const from = snapshot?.offset ?? log.logStartOffset
-    await rebuildProducerState(log, state, from)
-    return new Partition(log, state, snapshot?.offset ?? -1)
+    await rebuildProducerState(log, state, transactions, from)
+    return new Partition(log, state, transactions, snapshot?.offset ?? -1)
+  }
+
+  /** First offset a read_committed reader may not see (≤ the high watermark). */
+  get lastStableOffset(): number {
+    return this.transactions.lastStableOffset(this.log.highWatermark)
+  }
+
+  /** Aborted transactions with data in [from, to), for a read_committed fetch. */
+  abortedTransactions(from: number, to: number): AbortedTransaction[] {
+    return this.transactions.abortedBetween(from, to)
   }
 
   /**
    * Appends a producer's batch.
    * @throws PRODUCER_FENCED, OUT_OF_ORDER_SEQUENCE (nothing written), and the log's errors
    */
-  produce(batch: Buffer, acks: Acks): Promise<ProduceResult> {
+  produce(batch: Buffer, acks: Acks, verify?: (header: BatchHeader) => void):
+  Promise<ProduceResult> {
     try {
       if (batch.length < BATCH_HEADER_BYTES) {
         throw new WeirError('CORRUPT_MESSAGE', `A batch of ${batch.length} bytes is shorter than `
@@ -82,6 +123,7 @@ export class Partition {
       const header = readBatchHeader(batch, 0)
       const info = producerInfo(header)
       if (info !== undefined) {
+        verify?.(header)
         const check = this.producerState.check(info, this.log.logStartOffset > 0)
         if (check.kind === 'duplicate') return this.answerDuplicate(check.batch)
       }
@@ -92,6 +134,9 @@ export class Partition {
       if (after === before) return appended.then(result => ({ ...result, duplicate: false }))
       assert(after - before === header.lastOffsetDelta + 1, 'the log assigned the batch densely')
       if (info !== undefined) this.producerState.update(info, before, after - 1)
+      if (info !== undefined && isTransactional(header)) {
+        this.transactions.onTransactionalBatch(info.producerId, before)
+      }
       this.track(before, appended)
       if (acks === 'all') return appended.then(result => ({ ...result, duplicate: false }))
       appended.catch(() => undefined) // surfaces on later calls: the log is offline
@@ -99,6 +144,27 @@ export class Partition {
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  /**
+   * Writes a transaction marker for `producerId` and raises its epoch here; resolves once the
+   * marker is durable whatever the flush policy (the coordinator records the transaction as
+   * complete only after every marker is on disk).
+   */
+  async writeMarker(marker: MarkerRequest): Promise<void> {
+    const offset = this.log.logEndOffset
+    const appended = this.log.appendMarker(
+      { type: marker.type, coordinatorEpoch: marker.coordinatorEpoch },
+      { producerId: marker.producerId, producerEpoch: marker.producerEpoch })
+    if (this.log.logEndOffset === offset) {
+      await appended // refused: the log is closed or offline
+      return
+    }
+    this.producerState.bumpEpoch(marker.producerId, marker.producerEpoch)
+    this.transactions.onMarker(marker.producerId, offset, marker.type)
+    this.track(offset, appended)
+    await appended
+    if (this.log.config.flush !== 'always') await this.log.flush()
   }
 
   private answerDuplicate(batch: { baseOffset: number, lastOffset: number }):
@@ -147,10 +213,13 @@ export class Partition {
   /** Snapshots producer state if the log moved since the last snapshot. */
   async snapshotProducerState(): Promise<void> {
     const offset = this.log.logEndOffset
-    if (offset === this.snapshotOffset || this.producerState.size === 0) return
+    if (offset === this.snapshotOffset) return
+    if (this.producerState.size === 0 && this.transactions.ongoingCount === 0) return
+    this.transactions.prune(this.log.logStartOffset)
     const entries = this.producerState.entries()
+    const transactions = this.transactions.snapshot()
     await this.log.flush() // the snapshot must not describe batches a crash could take back
-    await writeProducerSnapshot(this.log.fs, this.log.directory, offset, entries)
+    await writeProducerSnapshot(this.log.fs, this.log.directory, offset, entries, transactions)
     this.snapshotOffset = offset
   }
 
@@ -168,9 +237,12 @@ function producerInfo(header: BatchHeader): ProducerBatchInfo | undefined {
     firstSequence: header.baseSequence, lastOffsetDelta: header.lastOffsetDelta }
 }
 
-/** Replays batch headers from `from` to the log end into `state` (recovery is replay). */
+/**
+ * Replays batch headers (and markers) from `from` to the log end into `state` and
+ * `transactions` (recovery is replay).
+ */
 async function rebuildProducerState(log: PartitionLog, state: ProducerStateManager,
-  from: number): Promise<void> {
+  transactions: PartitionTransactions, from: number): Promise<void> {
   let offset = from
   while (offset < log.highWatermark) {
     const result = await log.read(offset, { maxBytes: REBUILD_READ_BYTES })
@@ -180,8 +252,16 @@ async function rebuildProducerState(log: PartitionLog, state: ProducerStateManag
       const info = producerInfo(header)
       if (info !== undefined) {
         state.update(info, header.baseOffset, header.baseOffset + header.lastOffsetDelta)
+        if (isTransactional(header)) {
+          transactions.onTransactionalBatch(header.producerId, header.baseOffset)
+        }
       } else if (header.producerId >= 0) {
         state.bumpEpoch(header.producerId, header.producerEpoch)
+        const record = decodeRecords(result.bytes, position)[0]
+        if (isControl(header) && record !== undefined) {
+          transactions.onMarker(header.producerId, header.baseOffset,
+            decodeControlRecord(record).type)
+        }
       }
     })
     if (result.nextOffset <= offset) break

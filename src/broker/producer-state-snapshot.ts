@@ -1,9 +1,12 @@
 /**
  * Producer-state snapshot files in a partition directory (Kafka's `<offset>.snapshot`):
- *   00000000000000001234.snapshot   JSON { version: 1, offset, crc, producers: ProducerEntry[] }
- * `offset` says the snapshot holds the state after every batch below it. `crc` is CRC-32C of the
- * JSON of `producers`, so a torn or bit-rotted snapshot is detected and ignored (the state is then
- * rebuilt from an older snapshot or the log itself: a snapshot is only an optimisation).
+ *   00000000000000001234.snapshot   JSON { version: 2, offset, crc, producers, transactions }
+ * `offset` says the snapshot holds the state after every batch below it: producers' sequence state
+ * (ProducerEntry[]) and the partition's open and aborted transactions (TransactionSnapshot).
+ * `crc` is CRC-32C of the JSON of `[producers, transactions]`, so a torn or bit-rotted snapshot is
+ * detected and ignored (the state is then rebuilt from an older snapshot or the log itself: a
+ * snapshot is only an optimisation). Version 1 files (before transactions) have no
+ * `transactions` and are read as having none.
  *
  * Written as `<name>.tmp`, synced, renamed, directory synced; recovery of the log deletes stray
  * `.tmp` files. The newest `SNAPSHOTS_KEPT` are kept.
@@ -13,22 +16,36 @@ import { crc32c } from '../util/crc32c.ts'
 import { readWholeFile, writeFileAtomically } from '../util/atomic-file.ts'
 import type { FileSystem } from '../util/file-system.ts'
 import { offsetName, parseSegmentName } from '../log/segment-files.ts'
+import type { TransactionSnapshot } from './partition-transactions.ts'
 import type { ProducerEntry } from './producer-state-manager.ts'
 
 export const SNAPSHOT_SUFFIX = '.snapshot'
 const SNAPSHOTS_KEPT = 2
 
 interface SnapshotFile {
-  readonly version: 1
+  readonly version: 1 | 2
   readonly offset: number
   readonly crc: number
   readonly producers: readonly ProducerEntry[]
+  readonly transactions?: TransactionSnapshot
+}
+
+export interface ProducerSnapshot {
+  readonly offset: number
+  readonly producers: ProducerEntry[]
+  readonly transactions: TransactionSnapshot | undefined
+}
+
+function checksummedBody(file: Pick<SnapshotFile, 'version' | 'producers' | 'transactions'>):
+Buffer {
+  return Buffer.from(JSON.stringify(file.version === 1 ? file.producers
+    : [file.producers, file.transactions]))
 }
 
 export async function writeProducerSnapshot(fs: FileSystem, directory: string, offset: number,
-  producers: readonly ProducerEntry[]): Promise<void> {
-  const body = JSON.stringify(producers)
-  const file: SnapshotFile = { version: 1, offset, crc: crc32c(Buffer.from(body)), producers }
+  producers: readonly ProducerEntry[], transactions: TransactionSnapshot): Promise<void> {
+  const crc = crc32c(checksummedBody({ version: 2, producers, transactions }))
+  const file: SnapshotFile = { version: 2, offset, crc, producers, transactions }
   const path = join(directory, offsetName(offset) + SNAPSHOT_SUFFIX)
   await writeFileAtomically(fs, path, Buffer.from(JSON.stringify(file)))
   const offsets = await snapshotOffsets(fs, directory)
@@ -48,7 +65,7 @@ async function snapshotOffsets(fs: FileSystem, directory: string): Promise<numbe
  */
 export async function readLatestProducerSnapshot(fs: FileSystem, directory: string,
   range: { logStartOffset: number, logEndOffset: number }):
-  Promise<{ offset: number, producers: ProducerEntry[] } | undefined> {
+  Promise<ProducerSnapshot | undefined> {
   const offsets = await snapshotOffsets(fs, directory)
   for (const offset of offsets.reverse()) {
     const path = join(directory, offsetName(offset) + SNAPSHOT_SUFFIX)
@@ -58,7 +75,7 @@ export async function readLatestProducerSnapshot(fs: FileSystem, directory: stri
     }
     const parsed = await readSnapshot(fs, path)
     if (parsed !== undefined && parsed.offset === offset && offset >= range.logStartOffset) {
-      return { offset, producers: [...parsed.producers] }
+      return { offset, producers: [...parsed.producers], transactions: parsed.transactions }
     }
   }
   return undefined
@@ -69,8 +86,8 @@ async function readSnapshot(fs: FileSystem, path: string): Promise<SnapshotFile 
     const buffer = await readWholeFile(fs, path)
     if (buffer === undefined) return undefined
     const file = JSON.parse(buffer.toString('utf8')) as SnapshotFile
-    const body = Buffer.from(JSON.stringify(file.producers))
-    return file.version === 1 && crc32c(body) === file.crc ? file : undefined
+    const known = file.version === 1 || file.version === 2
+    return known && crc32c(checksummedBody(file)) === file.crc ? file : undefined
   } catch {
     return undefined // torn or corrupt: rebuilt from the log instead
   }

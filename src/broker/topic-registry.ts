@@ -39,7 +39,8 @@ export const METADATA_FILE = 'metadata.json'
 const TOPIC_NAME_BYTES_MAX = 249
 
 export function validateTopicName(name: string, internal: boolean): void {
-  const legal = name.length > 0 && name.length <= TOPIC_NAME_BYTES_MAX
+  // Requests may come decoded from JSON or protobuf: check the type, not just the text.
+  const legal = typeof name === 'string' && name.length > 0 && name.length <= TOPIC_NAME_BYTES_MAX
     && /^[a-zA-Z0-9._-]+$/.test(name) && name !== '.' && name !== '..'
   if (!legal) {
     throw new WeirError('INVALID_TOPIC_EXCEPTION', `Topic name '${name}' is not allowed: use `

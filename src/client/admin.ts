@@ -1,23 +1,40 @@
 /**
  * Admin operations (KafkaJS's admin client, Kafka's AdminClient): topics, groups, committed
  * offsets, lag, and offset resets for inactive groups. Everything goes through the transport.
+ * Lag is measured at an isolation level, read_committed by default like the consumer's: to the
+ * last stable offset, since records of undecided transactions are not yet readable work.
  */
 import { WeirError } from '../errors.ts'
 import type { CreateTopicRequest, OffsetSpec, TopicDescription } from '../broker/broker.ts'
+import type { IsolationLevel } from '../broker/fetch.ts'
 import type { TopicMetadata } from '../broker/topic-registry.ts'
 import type { TopicPartition } from '../group/assignor.ts'
 import type {
   CommittedOffset, GroupDescription, GroupListing,
 } from '../group/group-requests.ts'
+import { partitionKey } from './subscription-state.ts'
 import { describeExistingTopics } from './topic-metadata-cache.ts'
 import type { Transport } from './transport/transport.ts'
 
 export interface PartitionLag extends TopicPartition {
   /** The group's committed offset, or -1 when it has none. */
   readonly committedOffset: number
+  /**
+   * The end the lag is measured to: the last stable offset under read_committed, the high
+   * watermark under read_uncommitted (the end of what a consumer at that level can read).
+   */
   readonly logEndOffset: number
   /** logEndOffset − committed (the whole partition when nothing is committed). */
   readonly lag: number
+}
+
+export interface LagOptions {
+  /**
+   * The isolation level of the group's consumers; default 'read_committed', the consumer's
+   * default. Under it, records of a transaction not yet decided are not counted: the group cannot
+   * read them yet, so they are not work it is behind on.
+   */
+  readonly isolationLevel?: IsolationLevel
 }
 
 export interface ResetOffsetsOptions {
@@ -72,22 +89,53 @@ export class Admin {
       ...(partitions === undefined ? {} : { partitions }) })
   }
 
-  /** Lag per partition of every topic the group committed offsets for (or of `topics`). */
-  async lag(groupId: string, topics?: readonly string[]): Promise<PartitionLag[]> {
+  /**
+   * Lag per partition of every topic the group committed offsets for (or of `topics`), measured
+   * to the last stable offset (read_committed, the default) or to the high watermark
+   * (`{ isolationLevel: 'read_uncommitted' }`); without open transactions the two are equal.
+   * @example
+   * const total = (await admin.lag('billing')).reduce((sum, p) => sum + p.lag, 0)
+   * @see Kafka's kafka-consumer-groups --describe (LAG column)
+   */
+  async lag(groupId: string, topics?: readonly string[], options: LagOptions = {}):
+  Promise<PartitionLag[]> {
     const committed = await this.transport.fetchOffsets({ groupId })
     const names = topics ?? [...new Set(committed.map(c => c.topic))]
+    const described = await describeExistingTopics(this.transport, names)
+    const ends = await this.endOffsets(described, options.isolationLevel ?? 'read_committed')
     const lags: PartitionLag[] = []
-    for (const description of await describeExistingTopics(this.transport, names)) {
+    for (const description of described) {
       for (const state of description.partitionStates) {
         const found = committed.find(c => c.topic === description.name
           && c.partition === state.partition)
         const committedOffset = found?.offset ?? -1
         const from = committedOffset >= 0 ? committedOffset : state.logStartOffset
+        const end = ends.get(partitionKey({ topic: description.name,
+          partition: state.partition })) ?? state.highWatermark
         lags.push({ topic: description.name, partition: state.partition, committedOffset,
-          logEndOffset: state.highWatermark, lag: Math.max(0, state.highWatermark - from) })
+          logEndOffset: end, lag: Math.max(0, end - from) })
       }
     }
     return lags
+  }
+
+  /**
+   * Under read_committed, the last stable offset of each partition (ListOffsets 'latest' at
+   * READ_COMMITTED, one request for all); under read_uncommitted none is needed: the described
+   * high watermark is the end. Keyed by `partitionKey`.
+   */
+  private async endOffsets(described: readonly TopicDescription[],
+    isolationLevel: IsolationLevel): Promise<Map<string, number>> {
+    const ends = new Map<string, number>()
+    if (isolationLevel !== 'read_committed') return ends
+    const requests = described.flatMap(description => description.partitionStates.map(state =>
+      ({ topic: description.name, partition: state.partition, spec: 'latest' as const,
+        isolationLevel })))
+    if (requests.length === 0) return ends
+    for (const offset of await this.transport.listOffsets(requests)) {
+      ends.set(partitionKey(offset), offset.offset)
+    }
+    return ends
   }
 
   /**

@@ -8,10 +8,16 @@
  * `autoCommitIntervalMs` and before partitions are revoked, only the batches the application has
  * finished — a batch counts as finished when the next one is asked for — so a crash reprocesses
  * at most the batch in hand (at-least-once).
+ *
+ * Isolation (KIP-98): under read_committed (the default) fetches, offset lookups ('latest' is the
+ * last stable offset) and the committed offsets of new partitions are all stable ones: records of
+ * aborted transactions are never handed out, and a new owner waits for a pending transaction's
+ * offsets instead of starting from the ones it is about to replace (KIP-447).
  */
 import { Observable } from 'rxjs'
 import { WeirError } from '../errors.ts'
 import type { TopicPartition } from '../group/assignor.ts'
+import type { CommittedOffset } from '../group/group-requests.ts'
 import { type Clock, type Scheduler, sleep } from '../util/clock.ts'
 import { type ConsumerConfig, resolveConsumerConfig } from './consumer-config.ts'
 import { type ConsumerBatch, fetchBatches } from './fetcher.ts'
@@ -31,6 +37,19 @@ export interface RebalanceListener {
 
 export interface SubscribeOptions extends RebalanceListener {
   readonly topics: ReadonlyArray<string | RegExp>
+}
+
+/**
+ * A consumer's membership as a transactional producer needs it (Kafka's ConsumerGroupMetadata):
+ * offsets sent in a transaction are accepted only from the group's current generation (KIP-447).
+ */
+export interface ConsumerGroupMetadata {
+  readonly groupId: string
+  /** -1 until the consumer has joined the group, and after its membership was lost. */
+  readonly generationId: number
+  /** '' until the coordinator has given this member an id. */
+  readonly memberId: string
+  readonly groupInstanceId?: string
 }
 
 interface BufferedBatch {
@@ -181,7 +200,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
 
   private async initialisePositions(partitions: readonly TopicPartition[]): Promise<void> {
     const committed = this.config.groupId === undefined || partitions.length === 0 ? []
-      : await this.transport.fetchOffsets({ groupId: this.config.groupId, partitions })
+      : await this.fetchCommittedOffsets(this.config.groupId, partitions)
     const missing: TopicPartition[] = []
     for (const tp of partitions) {
       const found = committed.find(c => c.topic === tp.topic && c.partition === tp.partition
@@ -190,8 +209,39 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
       else this.subscriptions.seek(tp, found.offset)
     }
     const spec = this.config.autoOffsetReset
-    const offsets = await this.transport.listOffsets(missing.map(tp => ({ ...tp, spec })))
+    const isolationLevel = this.config.isolationLevel
+    const offsets = await this.transport.listOffsets(missing.map(tp =>
+      ({ ...tp, spec, isolationLevel })))
     for (const offset of offsets) this.subscriptions.seek(offset, offset.offset)
+  }
+
+  /**
+   * The group's committed offsets for newly assigned partitions. Under read_committed they must be
+   * stable (requireStable, KIP-447): while a transaction holds undecided offsets for one of the
+   * partitions the coordinator answers UNSTABLE_OFFSET_COMMIT, and we wait and ask again, so a
+   * new owner never starts from offsets that transaction is about to replace (it would process
+   * again what the transaction already did). Heartbeats pause while partitions are being
+   * assigned, so the retries stop after `sessionTimeoutMs − heartbeatIntervalMs` of backoff in
+   * all; the error then reaches the group, which treats it as retriable and rejoins.
+   * @throws UNSTABLE_OFFSET_COMMIT when the transaction stays undecided through every retry
+   */
+  private async fetchCommittedOffsets(groupId: string, partitions: readonly TopicPartition[]):
+  Promise<CommittedOffset[]> {
+    if (this.config.isolationLevel !== 'read_committed') {
+      return this.transport.fetchOffsets({ groupId, partitions })
+    }
+    const { sessionTimeoutMs, heartbeatIntervalMs, stableOffsetRetryBackoffMs } = this.config
+    const retriesMax = Math.floor((sessionTimeoutMs - heartbeatIntervalMs)
+      / stableOffsetRetryBackoffMs)
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.transport.fetchOffsets({ groupId, partitions, requireStable: true })
+      } catch (error) {
+        if (!WeirError.is(error, 'UNSTABLE_OFFSET_COMMIT') || retry >= retriesMax
+          || this.closed) throw error
+        await sleep(this.scheduler, stableOffsetRetryBackoffMs)
+      }
+    }
   }
 
   private signal(): void {
@@ -308,6 +358,28 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     if (chosen.length > 0) await this.commitOffsets(chosen)
   }
 
+  /**
+   * This member's group, generation and id, for a transactional producer's
+   * `sendOffsetsToTransaction` (KIP-447): the coordinator accepts the offsets only from the
+   * group's current generation, so a zombie that lost its partitions cannot commit for them.
+   * Generation -1 and member id '' until the consumer has joined.
+   * @example
+   * await producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata())
+   * @throws WEIR_ERR_CLIENT_STATE for a consumer without groupId
+   * @see Kafka's KafkaConsumer.groupMetadata()
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const groupId = this.config.groupId
+    if (groupId === undefined) {
+      throw new WeirError('WEIR_ERR_CLIENT_STATE', 'groupMetadata() needs a consumer with a '
+        + 'groupId; a consumer using assign() belongs to no group.')
+    }
+    return { groupId, generationId: this.membership?.generationId ?? -1,
+      memberId: this.membership?.memberId ?? '',
+      ...(this.config.groupInstanceId === undefined ? {}
+        : { groupInstanceId: this.config.groupInstanceId }) }
+  }
+
   private checkGroup(): { groupId: string, membership: GroupMembership } {
     const groupId = this.config.groupId
     if (groupId === undefined || this.membership === undefined) {
@@ -354,7 +426,9 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
 
   private async seekBy(partitions: readonly TopicPartition[],
     spec: 'earliest' | 'latest' | { timestamp: number }): Promise<void> {
-    const offsets = await this.transport.listOffsets(partitions.map(tp => ({ ...tp, spec })))
+    const isolationLevel = this.config.isolationLevel
+    const offsets = await this.transport.listOffsets(partitions.map(tp =>
+      ({ ...tp, spec, isolationLevel })))
     for (const offset of offsets) this.seek(offset)
   }
 

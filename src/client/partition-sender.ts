@@ -32,10 +32,16 @@ export interface SealedBatch {
   readonly reject: (error: unknown) => void
 }
 
-/** Producer identity shared by a producer's partition senders. */
+/**
+ * Producer identity shared by a producer's partition senders. A transactional producer's epoch
+ * moves at every transaction end; a sender adopts a new id or epoch (starting its sequences over
+ * at 0) only with nothing in flight.
+ */
 export interface ProducerIdentity {
-  producerId: number
-  producerEpoch: number
+  readonly producerId: number
+  readonly producerEpoch: number
+  /** Batches are marked transactional (they belong to the producer's ongoing transaction). */
+  readonly transactional: boolean
   /** Fetches a new producer id after an unresolved batch (see the file comment). */
   renew(): Promise<void>
 }
@@ -57,6 +63,7 @@ export class PartitionSender {
   private recovering = false
   private nextSequence = 0
   private producerId = -1
+  private producerEpoch = -1
 
   constructor(
     private readonly topic: string,
@@ -130,7 +137,8 @@ export class PartitionSender {
   }
 
   private identityChanged(): boolean {
-    return this.identity !== undefined && this.identity.producerId !== this.producerId
+    return this.identity !== undefined && (this.identity.producerId !== this.producerId
+      || this.identity.producerEpoch !== this.producerEpoch)
   }
 
   /** Starts the sequence over under the producer's current id. */
@@ -138,6 +146,7 @@ export class PartitionSender {
     assert(this.identity !== undefined && this.inFlight.length === 0,
       'ids change only with nothing in flight')
     this.producerId = this.identity.producerId
+    this.producerEpoch = this.identity.producerEpoch
     this.nextSequence = 0
   }
 
@@ -157,7 +166,8 @@ export class PartitionSender {
     const identity = this.identity
     const options = identity === undefined ? { timestamp: attempt.batch.timestamp }
       : { timestamp: attempt.batch.timestamp, producerId: this.producerId,
-        producerEpoch: identity.producerEpoch, baseSequence: this.nextSequence }
+        producerEpoch: this.producerEpoch, baseSequence: this.nextSequence,
+        transactional: identity.transactional }
     attempt.encoded = encodeBatch(attempt.batch.records,
       { ...options, compression: this.config.compression })
     attempt.sequence = this.nextSequence

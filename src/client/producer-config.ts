@@ -30,6 +30,20 @@ export interface ProducerConfig {
   readonly compression: Compression
   /** Chooses a partition for records without an explicit one (default: murmur2 / sticky). */
   readonly partitioner?: Partitioner
+  /**
+   * Makes the producer transactional (Kafka's transactional.id): `initTransactions()` fences
+   * older instances with the same id, and every send belongs to a transaction. Requires
+   * idempotence (the default).
+   */
+  readonly transactionalId?: string
+  /** How long a transaction may stay open before the broker aborts it (default 60 s). */
+  readonly transactionTimeoutMs: number
+  /**
+   * First wait before retrying CONCURRENT_TRANSACTIONS (the previous transaction is still writing
+   * its markers, which takes a few fsyncs); doubles up to `retryBackoffMs`. Small, because the
+   * wait sits between two transactions on the hot path of a copy loop.
+   */
+  readonly transactionRetryBackoffMs: number
 }
 
 export const producerConfigDefaults: ProducerConfig = {
@@ -43,6 +57,8 @@ export const producerConfigDefaults: ProducerConfig = {
   inFlightMax: BATCHES_RETAINED,
   bufferBytesMax: 32 * 1024 * 1024,
   compression: 'none',
+  transactionTimeoutMs: 60_000,
+  transactionRetryBackoffMs: 1,
 }
 
 export function resolveProducerConfig(overrides: Partial<ProducerConfig> = {}): ProducerConfig {
@@ -57,8 +73,16 @@ export function resolveProducerConfig(overrides: Partial<ProducerConfig> = {}): 
       + `per partition (got inFlightMax ${config.inFlightMax}); the broker could not recognise `
       + 'a retry of an older one.')
   }
+  if (config.transactionalId !== undefined) {
+    if (typeof config.transactionalId !== 'string' || config.transactionalId.length === 0) {
+      throw invalid('transactionalId must be a non-empty string.')
+    }
+    if (!config.idempotent) {
+      throw invalid('A transactional producer must be idempotent; remove idempotent: false.')
+    }
+  }
   const positive: Array<keyof ProducerConfig> = ['batchBytes', 'inFlightMax', 'bufferBytesMax',
-    'deliveryTimeoutMs']
+    'deliveryTimeoutMs', 'transactionTimeoutMs', 'transactionRetryBackoffMs']
   for (const key of positive) {
     const value = config[key]
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

@@ -20,6 +20,8 @@ import { type PartitionSender as Sender, PartitionSender, type ProducerIdentity 
 import { type ProducerConfig, resolveProducerConfig } from './producer-config.ts'
 import { RecordAccumulator, recordSizeEstimate } from './record-accumulator.ts'
 import type { Transport } from './transport/transport.ts'
+import type { OffsetCommitEntry } from '../group/group-requests.ts'
+import { type TransactionGroupMetadata, TransactionManager } from './transaction-manager.ts'
 import { TopicMetadataCache } from './topic-metadata-cache.ts'
 
 export type Bytes = Buffer | string
@@ -39,6 +41,13 @@ export interface RecordMetadata {
   readonly partition: number
   /** The record's offset, or -1 with `acks: 0`. */
   readonly offset: number
+}
+
+/** What `transaction(work)` hands to `work`. */
+export interface Transaction {
+  send(record: ProducerRecord): Promise<RecordMetadata[]>
+  sendOffsets(offsets: readonly OffsetCommitEntry[], group: TransactionGroupMetadata):
+  Promise<void>
 }
 
 export interface ProducerRecord {
@@ -76,6 +85,7 @@ export class Producer {
   private outstanding = new Set<Promise<unknown>>()
   private flushesInProgress = 0
   private closed = false
+  private readonly txn: TransactionManager | undefined
 
   constructor(
     private readonly transport: Transport,
@@ -84,6 +94,8 @@ export class Producer {
     private readonly scheduler: Scheduler,
   ) {
     this.config = resolveProducerConfig(config)
+    this.txn = this.config.transactionalId === undefined ? undefined
+      : new TransactionManager(transport, this.config.transactionalId, this.config, scheduler)
     this.partitioner = this.config.partitioner ?? defaultPartitioner()
     this.metadata = new TopicMetadataCache(transport)
     this.accumulator = new RecordAccumulator(this.config, clock, scheduler,
@@ -118,17 +130,30 @@ export class Producer {
 
   private ensureIdentity(): Promise<void> {
     if (!this.config.idempotent) return Promise.resolve()
-    this.identityReady ??= this.transport.initProducerId().then(({ producerId, producerEpoch }) => {
+    const transaction = this.txn
+    if (transaction !== undefined) {
+      // The transaction manager owns the id and epoch; senders read them at each batch.
+      this.identity ??= {
+        get producerId() { return transaction.producerId },
+        get producerEpoch() { return transaction.producerEpoch },
+        transactional: true,
+        // A batch of unknown outcome dooms the transaction (it failed the send, so the
+        // transaction can only abort), and the abort moves the epoch on: nothing to renew.
+        renew: async () => undefined,
+      }
+      return Promise.resolve()
+    }
+    this.identityReady ??= this.transport.initProducerId().then(first => {
       const transport = this.transport
-      const identity: ProducerIdentity = {
-        producerId, producerEpoch,
+      const current = { ...first }
+      this.identity = {
+        get producerId() { return current.producerId },
+        get producerEpoch() { return current.producerEpoch },
+        transactional: false,
         async renew() {
-          const next = await transport.initProducerId()
-          identity.producerId = next.producerId
-          identity.producerEpoch = next.producerEpoch
+          Object.assign(current, await transport.initProducerId())
         },
       }
-      this.identity = identity
     }).catch((error: unknown) => {
       this.identityReady = undefined
       throw error
@@ -143,9 +168,15 @@ export class Producer {
    */
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.closed) throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The producer is closed.')
+    this.txn?.checkCanSend()
     // Tracked from the start, so flush() and close() also wait for a send that is still getting
     // its producer id or partition count (Kafka's close waits for every record sent before it).
-    const sending = this.appendAndWait(record)
+    const transaction = this.txn
+    const sending = transaction === undefined ? this.appendAndWait(record)
+      : this.appendAndWait(record).catch((error: unknown) => {
+        transaction.fail(error) // the transaction can no longer commit
+        throw error
+      })
     this.outstanding.add(sending)
     void sending.catch(() => undefined).finally(() => this.outstanding.delete(sending))
     return sending
@@ -164,6 +195,9 @@ export class Producer {
       indexes.push(i)
       bytes += recordSizeEstimate(inputs[i]!)
     })
+    if (this.txn !== undefined) {
+      await this.txn.addPartitions(record.topic, byPartition.keys())
+    }
     this.reserveBuffer(bytes)
     const offsets = new Array<number>(inputs.length)
     const parts: Array<Promise<void>> = []
@@ -239,6 +273,78 @@ export class Producer {
     } finally {
       this.flushesInProgress--
     }
+  }
+
+  /**
+   * Registers the transactional id with the broker: gets its producer id and a new epoch, which
+   * fences every older producer with the same id, after the broker has aborted (or finished
+   * committing) whatever such a producer left open. Call once, before the first transaction.
+   * @throws INVALID_TXN_STATE without a `transactionalId`
+   */
+  async initTransactions(): Promise<void> {
+    await this.requireTransactional().initTransactions()
+  }
+
+  /** Starts a transaction: every send until commit or abort belongs to it. */
+  beginTransaction(): void {
+    this.requireTransactional().beginTransaction()
+  }
+
+  /**
+   * Makes consumed offsets (the next offset to read, per partition) part of the transaction:
+   * the group's committed offsets move only if the transaction commits. Pass the consumer's
+   * `groupMetadata()` so that a consumer of an older generation (a zombie) cannot commit.
+   */
+  async sendOffsetsToTransaction(offsets: readonly OffsetCommitEntry[],
+    group: TransactionGroupMetadata): Promise<void> {
+    await this.requireTransactional().sendOffsets(offsets, group)
+  }
+
+  /**
+   * Sends what is buffered, then commits: resolves once the commit decision is durable (the
+   * records and offsets become visible to read_committed readers as the markers land).
+   * @throws WEIR_ERR_TRANSACTION_ABORTABLE when a send of the transaction failed (abort),
+   *   TRANSACTION_TIMED_OUT (abort), PRODUCER_FENCED (close)
+   */
+  async commitTransaction(): Promise<void> {
+    await this.requireTransactional().end(true, () => this.flush())
+  }
+
+  /** Waits for outstanding sends, then aborts: none of the transaction's writes will be read. */
+  async abortTransaction(): Promise<void> {
+    await this.requireTransactional().end(false, () => this.flush())
+  }
+
+  /**
+   * Runs `work` in a transaction: commits when it resolves, aborts when it (or the commit)
+   * throws, and rethrows. A fenced producer is not aborted (it cannot be): the error is rethrown.
+   */
+  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const manager = this.requireTransactional()
+    manager.beginTransaction()
+    let result: T
+    try {
+      result = await work({
+        send: record => this.send(record),
+        sendOffsets: (offsets, group) => this.sendOffsetsToTransaction(offsets, group),
+      })
+      await this.commitTransaction()
+    } catch (error) {
+      if (manager.state !== 'fenced' && manager.state !== 'ready') {
+        await this.abortTransaction().catch(() => undefined) // the first error is the story
+      }
+      throw error
+    }
+    return result
+  }
+
+  private requireTransactional(): TransactionManager {
+    if (this.closed) throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The producer is closed.')
+    if (this.txn === undefined) {
+      throw new WeirError('INVALID_TXN_STATE', 'This producer has no transactionalId; create it '
+        + 'with producer({ transactionalId }) to use transactions.')
+    }
+    return this.txn
   }
 
   async close(): Promise<void> {

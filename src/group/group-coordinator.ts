@@ -9,6 +9,14 @@
  * deliberately not persisted (Kafka also writes GroupMetadata records): after a restart the
  * groups come back Empty with their offsets, and members learn UNKNOWN_MEMBER_ID and rejoin.
  *
+ * Transactional offset commits (KIP-98/KIP-447) are written here but decided by the transaction
+ * coordinator, which calls `completeTransaction` to write the marker; until then they are pending
+ * (offset-store.ts) and `fetchOffsets` with `requireStable` answers UNSTABLE_OFFSET_COMMIT.
+ * Deleting a group or its offsets while a transaction holds pending offsets for it is allowed:
+ * the tombstones cover the pending offsets too, so a later commit marker brings none of them back
+ * (Kafka's GroupMetadata.removeOffsets also drops pending transactional offsets). Refusing the
+ * delete instead would make an admin wait on a transaction that may only end by timing out.
+ *
  * Time is the injected Clock; deadlines (sessions, rebalances) are checked by `expire()`, run by
  * a Scheduler timer every `tickMs` and directly by tests. Nothing here sets its own timers.
  */
@@ -31,13 +39,14 @@ import type {
   CommittedOffset, DeleteOffsetsRequest, GroupDescription, GroupListing, HeartbeatRequest,
   JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest,
   OffsetFetchRequest, ResetOffsetsRequest, SyncGroupRequest, SyncGroupResponse,
+  TxnOffsetCommitRequest,
 } from './group-requests.ts'
 import {
-  heartbeatMember, leavingMember, syncGroupMember, validateOffsetCommit,
+  heartbeatMember, leavingMember, syncGroupMember, validateCurrentMember, validateOffsetCommit,
 } from './group-sync.ts'
 import {
   checkGroupId, validateCommit, validateHeartbeat, validateJoin, validateLeave,
-  validatePartitions, validateSync,
+  validatePartitions, validateSync, validateTxnCommit, validateTxnCompletion,
 } from './group-validation.ts'
 import { OffsetStore } from './offset-store.ts'
 
@@ -49,7 +58,17 @@ export type {
   GroupProtocol, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, JoinGroupResponseMember,
   LeaveGroupRequest, LeavingMember, MemberAssignment, OffsetCommitEntry, OffsetCommitRequest,
   OffsetFetchRequest, ResetOffsetsRequest, SyncGroupRequest, SyncGroupResponse,
+  TxnOffsetCommitRequest,
 } from './group-requests.ts'
+
+/** The transaction coordinator's marker for one partition of `__consumer_offsets`. */
+export interface CompleteTransactionRequest {
+  readonly partition: number
+  readonly producerId: number
+  readonly producerEpoch: number
+  /** true writes a commit marker, false an abort marker. */
+  readonly commit: boolean
+}
 
 export interface GroupCoordinatorOptions {
   /** The partitions of `__consumer_offsets` (compacted, flush 'always'), in order. */
@@ -199,12 +218,94 @@ export class GroupCoordinator {
     })))
   }
 
-  /** The group's committed offsets for `partitions` (those with none are left out), or all. */
+  /**
+   * Writes offsets as part of a producer's transaction (Kafka's TxnOffsetCommit): they stay
+   * pending, invisible to `fetchOffsets`, until `completeTransaction` commits them. With
+   * `generationId` ≥ 0 the member and generation must be current, so a zombie of an earlier
+   * generation is fenced (KIP-447); with -1 no membership is checked. The caller (the
+   * transaction coordinator) has already checked the transactional id and producer epoch.
+   * @example
+   * await coordinator.txnCommitOffsets({ transactionalId: 'tx', groupId: 'g', producerId: 7,
+   *   producerEpoch: 0, generationId: -1, memberId: '', offsets: [{ topic: 't', partition: 0,
+   *   offset: 42 }] })
+   * @throws ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, INVALID_REQUEST,
+   *   INVALID_GROUP_ID, WEIR_ERR_CLIENT_CLOSED
+   * @see https://cwiki.apache.org/confluence/display/KAFKA/KIP-447
+   */
+  async txnCommitOffsets(request: TxnOffsetCommitRequest): Promise<void> {
+    this.checkOpen()
+    validateTxnCommit(request, this.config)
+    if (request.generationId >= 0) this.checkTxnCommitMember(request)
+    if (request.offsets.length === 0) return
+    const commitTimestamp = this.clock.nowMs()
+    await this.offsets.commitTransactional(request.groupId, request.producerId,
+      request.producerEpoch, request.offsets.map(entry => ({ topic: entry.topic,
+        partition: entry.partition, offset: entry.offset, metadata: entry.metadata ?? '',
+        commitTimestamp })))
+  }
+
+  /**
+   * Kafka's validateOffsetCommit with isTransactional: the member and generation checks of a
+   * plain commit, but no REBALANCE_IN_PROGRESS while completing a rebalance and no session
+   * refresh (Kafka does neither for TxnOffsetCommit).
+   */
+  private checkTxnCommitMember(request: TxnOffsetCommitRequest): void {
+    const { groupId, generationId, memberId } = request
+    assert(generationId >= 0, 'only commits with a generation are checked')
+    const group = this.groups.get(groupId)
+    if (group === undefined) {
+      if (this.offsets.hasOffsets(groupId)) {
+        throw new WeirError('UNKNOWN_MEMBER_ID', `Group ${groupId} has no members; join it, `
+          + 'or commit with generation -1.')
+      }
+      throw new WeirError('ILLEGAL_GENERATION', `Group ${groupId} does not exist, so `
+        + `generation ${generationId} is stale; rejoin, or commit with generation -1.`)
+    }
+    validateCurrentMember(group, memberId, request.groupInstanceId)
+    if (generationId !== group.generationId) {
+      throw new WeirError('ILLEGAL_GENERATION', `Member ${memberId} sent generation `
+        + `${generationId} but group ${groupId} is at generation ${group.generationId}; `
+        + 'rejoin the group, and abort the transaction.')
+    }
+  }
+
+  /**
+   * Writes a transaction marker for `producerId` to one partition of `__consumer_offsets`;
+   * once durable, a commit makes the producer's pending offsets there committed and an abort
+   * drops them. Harmless when nothing is pending (markers are rewritten after a restart).
+   * @throws INVALID_REQUEST, WEIR_ERR_CLIENT_CLOSED, and the log's errors
+   */
+  async completeTransaction(request: CompleteTransactionRequest): Promise<void> {
+    this.checkOpen()
+    validateTxnCompletion(request, this.offsets.partitionCount)
+    await this.offsets.completeTransaction(request.partition, request.producerId,
+      request.producerEpoch, request.commit)
+  }
+
+  /** The partition of `__consumer_offsets` holding `groupId`'s offsets. @throws INVALID_GROUP_ID */
+  partitionFor(groupId: string): number {
+    return this.offsets.partitionFor(checkGroupId(groupId, this.config))
+  }
+
+  get offsetsPartitionCount(): number {
+    return this.offsets.partitionCount
+  }
+
+  /**
+   * The group's committed offsets for `partitions` (those with none are left out), or all.
+   * @throws UNSTABLE_OFFSET_COMMIT (retriable) with `requireStable` while a transaction holds
+   *   undecided offsets of the group for a requested partition (any, when none are named)
+   */
   async fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
     this.checkOpen()
     checkGroupId(request.groupId, this.config)
     if (request.partitions !== undefined) {
       validatePartitions(request.partitions, this.config, false)
+    }
+    if (request.requireStable === true
+      && this.offsets.hasPendingOffsets(request.groupId, request.partitions)) {
+      throw new WeirError('UNSTABLE_OFFSET_COMMIT', `Group ${request.groupId} has offsets in a `
+        + 'transaction that is not committed or aborted yet; retry shortly.')
     }
     return this.offsets.fetch(request.groupId, request.partitions)
   }
@@ -241,7 +342,8 @@ export class GroupCoordinator {
     const unique = [...new Set(groupIds)]
     for (const groupId of unique) {
       checkGroupId(groupId, this.config)
-      if (!this.groups.has(groupId) && !this.offsets.hasOffsets(groupId)) {
+      if (!this.groups.has(groupId) && !this.offsets.hasOffsets(groupId)
+        && !this.offsets.hasPendingOffsets(groupId)) {
         throw new WeirError('GROUP_ID_NOT_FOUND', `Group ${groupId} does not exist.`)
       }
       this.checkNoMembers(groupId)

@@ -98,10 +98,33 @@ export interface OffsetCommitRequest {
   readonly offsets: readonly OffsetCommitEntry[]
 }
 
+/**
+ * Offsets committed as part of a transaction (Kafka's TxnOffsetCommit, KIP-447): they become the
+ * group's committed offsets only when the transaction commits. With `generationId` ≥ 0 the
+ * coordinator checks the member and generation as for a plain commit, so a zombie of an earlier
+ * generation cannot commit (EOS v2 fencing); -1 skips the check.
+ */
+export interface TxnOffsetCommitRequest {
+  readonly transactionalId: string
+  readonly groupId: string
+  readonly producerId: number
+  readonly producerEpoch: number
+  readonly generationId: number
+  readonly memberId: string
+  readonly groupInstanceId?: string
+  readonly offsets: readonly OffsetCommitEntry[]
+}
+
 export interface OffsetFetchRequest {
   readonly groupId: string
   /** All of the group's committed offsets when omitted. */
   readonly partitions?: readonly TopicPartition[]
+  /**
+   * Fail with the retriable UNSTABLE_OFFSET_COMMIT while a transaction holds undecided offsets
+   * for a requested partition (Kafka's RequireStable, KIP-447), instead of answering with the
+   * offsets committed before it.
+   */
+  readonly requireStable?: boolean
 }
 
 export interface CommittedOffset extends TopicPartition {

@@ -11,9 +11,11 @@ import type { TopicPartition } from './assignor.ts'
 import type { GroupCoordinatorConfig } from './group-coordinator-config.ts'
 import type {
   HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, OffsetCommitRequest, SyncGroupRequest,
+  TxnOffsetCommitRequest,
 } from './group-requests.ts'
 
 const INT32_MAX = 0x7fffffff
+const INT16_MAX = 0x7fff
 
 function invalid(message: string): WeirError {
   return new WeirError('INVALID_REQUEST', message)
@@ -144,6 +146,29 @@ export function validateCommit(request: OffsetCommitRequest,
   checkGroupId(request.groupId, config)
   checkMember(request, config)
   validatePartitions(request.offsets, config, true)
+}
+
+/** A TxnOffsetCommit: a plain commit's checks plus the transactional id and the producer. */
+export function validateTxnCommit(request: TxnOffsetCommitRequest,
+  config: GroupCoordinatorConfig): void {
+  validateCommit(request, config)
+  checkId(request.transactionalId, 'transactionalId', config, false)
+  checkProducer(request)
+}
+
+/** A transaction marker for the offsets topic: its partition, producer and outcome. */
+export function validateTxnCompletion(request: { partition: number, producerId: number,
+  producerEpoch: number, commit: boolean }, partitionCount: number): void {
+  assert(partitionCount > 0, 'the offsets topic has at least one partition')
+  checkInteger(request.partition, 'partition of __consumer_offsets', 0, partitionCount - 1)
+  checkProducer(request)
+  if (typeof request.commit !== 'boolean') throw invalid('commit must be true or false.')
+}
+
+/** Kafka's producer id is an int64 (here: a safe integer) and its epoch an int16, both ≥ 0. */
+function checkProducer(request: { producerId: unknown, producerEpoch: unknown }): void {
+  checkInteger(request.producerId, 'producerId', 0, Number.MAX_SAFE_INTEGER)
+  checkInteger(request.producerEpoch, 'producerEpoch', 0, INT16_MAX)
 }
 
 /** Partitions (and their offsets and metadata, when given) of an offset request. */

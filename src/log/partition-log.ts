@@ -24,6 +24,7 @@ import { type CancelTimer, type Clock, type Scheduler, systemClock, systemSchedu
 import type { FileSystem } from '../util/file-system.ts'
 import { NodeFileSystem } from '../util/node-file-system.ts'
 import { type CompactionResult, compactLog } from './log-cleaner.ts'
+import { type ControlMarker, encodeControlBatch } from './control-record.ts'
 import { type LogConfig, resolveLogConfig } from './log-config.ts'
 import { recoverLog } from './log-recovery.ts'
 import { type BatchInfo, LogSegment } from './log-segment.ts'
@@ -179,6 +180,21 @@ export class PartitionLog {
       const batch = encodeBatch(records, { ...options, timestamp })
       // Our own encoder produced it: only the limits need checking, not the framing.
       this.checkLimits(batch, records, timestamp)
+      return this.enqueue(batch, readBatchHeader(batch, 0))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Appends a transaction marker (a control batch, control-record.ts) for `producerId`. Only the
+   * transaction coordinator writes these; `append` refuses control batches from producers.
+   */
+  appendMarker(marker: ControlMarker, producer: { producerId: number, producerEpoch: number }):
+  Promise<AppendResult> {
+    try {
+      this.checkWritable()
+      const batch = encodeControlBatch(marker, { ...producer, timestamp: this.clock.nowMs() })
       return this.enqueue(batch, readBatchHeader(batch, 0))
     } catch (error) {
       return Promise.reject(error)

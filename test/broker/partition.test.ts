@@ -270,7 +270,7 @@ describe('Partition', () => {
               { producerId: 1, epoch: 3, batches: [] },
               { producerId: 77, epoch: 0, batches: [{ firstSequence: 0, lastSequence: 0,
                 baseOffset: end + 50, lastOffset: end + 50 }] },
-            ])
+            ], { ongoing: [[77, end + 50]], aborted: [] })
             partition = await openPartition(directory)
             expect(stateOf(partition)).toEqual(before)
             expect(await snapshotFiles(directory)).toHaveLength(deleteReal ? 0 : 1)

@@ -1,27 +1,38 @@
 /**
- * The in-process transport: a broker and a group coordinator opened in this process on `dir`.
- * Calls go straight to them; there is no serialisation, so this is also the reference every other
- * transport's behaviour is compared with.
+ * The in-process transport: a broker, a group coordinator and a transaction coordinator opened in
+ * this process on `dir`. Calls go straight to them; there is no serialisation, so this is also
+ * the reference every other transport's behaviour is compared with.
  *
- * Offsets live in the internal compacted topic `__consumer_offsets` (flush 'always': a commit is
- * acknowledged only once it is on disk).
+ * Offsets live in the internal compacted topic `__consumer_offsets`, transaction states in
+ * `__transaction_state` (both flush 'always': nothing is acknowledged before it is on disk). The
+ * transaction coordinator writes markers through the broker, or through the group coordinator for
+ * `__consumer_offsets` partitions (which materialises the transaction's offsets on commit).
  */
 import { WeirError } from '../../errors.ts'
 import { Broker, type BrokerOptions, type CreateTopicRequest } from '../../broker/broker.ts'
 import type { FetchRequest, FetchResult } from '../../broker/fetch.ts'
 import type { ProduceResult } from '../../broker/partition.ts'
 import type { TopicMetadata } from '../../broker/topic-registry.ts'
-import type { TopicPartition } from '../../group/assignor.ts'
 import {
   GroupCoordinator, type GroupCoordinatorConfig,
 } from '../../group/group-coordinator.ts'
 import type {
   CommittedOffset, GroupDescription, GroupListing, HeartbeatRequest, JoinGroupRequest,
-  JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest, SyncGroupRequest, SyncGroupResponse,
+  JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+  SyncGroupResponse, TxnOffsetCommitRequest,
 } from '../../group/group-requests.ts'
 import type {
   ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport,
 } from './transport.ts'
+import {
+  TransactionCoordinator, type TransactionParticipants,
+} from '../../txn/transaction-coordinator.ts'
+import type { TransactionCoordinatorConfig } from '../../txn/transaction-coordinator-config.ts'
+import { TRANSACTION_STATE_TOPIC } from '../../txn/transaction-log.ts'
+import type {
+  AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
+  ProducerIdAndEpoch, TransactionDescription,
+} from '../../txn/txn-requests.ts'
 import type { TopicDescription } from '../../broker/broker.ts'
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets'
@@ -29,22 +40,42 @@ export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets'
 export interface EmbeddedOptions extends BrokerOptions {
   /** Partitions of `__consumer_offsets` (fixed when the topic is first created). */
   readonly offsetsTopicPartitions?: number
+  /** Partitions of `__transaction_state` (fixed when the topic is first created). */
+  readonly transactionStateTopicPartitions?: number
   readonly group?: Partial<GroupCoordinatorConfig>
+  readonly transactions?: Partial<TransactionCoordinatorConfig>
 }
 
+const INTERNAL_TOPIC_CONFIG = { cleanupPolicy: 'compact', flush: 'always' } as const
+
 export class EmbeddedTransport implements Transport {
-  private constructor(readonly broker: Broker, readonly groups: GroupCoordinator) {}
+  private constructor(
+    readonly broker: Broker,
+    readonly groups: GroupCoordinator,
+    readonly transactions: TransactionCoordinator,
+  ) {}
 
   static async open(options: EmbeddedOptions): Promise<EmbeddedTransport> {
     const broker = await Broker.open(options)
+    let groups: GroupCoordinator | undefined
     try {
       await broker.ensureInternalTopic(CONSUMER_OFFSETS_TOPIC,
-        options.offsetsTopicPartitions ?? 4, { cleanupPolicy: 'compact', flush: 'always' })
+        options.offsetsTopicPartitions ?? 4, INTERNAL_TOPIC_CONFIG)
+      await broker.ensureInternalTopic(TRANSACTION_STATE_TOPIC,
+        options.transactionStateTopicPartitions ?? 4, INTERNAL_TOPIC_CONFIG)
       const offsetLogs = broker.partitionsOf(CONSUMER_OFFSETS_TOPIC).map(p => p.log)
-      const groups = await GroupCoordinator.open({ offsetLogs, clock: broker.clock,
+      const opened = await GroupCoordinator.open({ offsetLogs, clock: broker.clock,
         scheduler: broker.scheduler, config: options.group ?? {} })
-      return new EmbeddedTransport(broker, groups)
+      groups = opened
+      const transactions = await TransactionCoordinator.open({
+        logs: broker.partitionsOf(TRANSACTION_STATE_TOPIC).map(p => p.log),
+        participants: transactionParticipants(broker, opened),
+        clock: broker.clock, scheduler: broker.scheduler, config: options.transactions,
+      })
+      broker.setTransactionVerifier(transactions)
+      return new EmbeddedTransport(broker, opened, transactions)
     } catch (error) {
+      await groups?.close()
       await broker.close()
       throw error
     }
@@ -89,13 +120,47 @@ export class EmbeddedTransport implements Transport {
     const offsets: PartitionOffset[] = []
     for (const request of requests) {
       offsets.push({ topic: request.topic, partition: request.partition,
-        offset: await this.broker.listOffset(request.topic, request.partition, request.spec) })
+        offset: await this.broker.listOffset(request.topic, request.partition, request.spec,
+          request.isolationLevel) })
     }
     return offsets
   }
 
-  initProducerId(): Promise<{ producerId: number, producerEpoch: number }> {
-    return this.broker.initProducerId()
+  initProducerId(request?: InitProducerIdRequest): Promise<ProducerIdAndEpoch> {
+    const transactionalId = request?.transactionalId
+    if (transactionalId === undefined) return this.broker.initProducerId()
+    return this.transactions.initProducerId({ ...request, transactionalId })
+  }
+
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<void> {
+    return this.transactions.addPartitionsToTxn(request)
+  }
+
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest): Promise<void> {
+    return this.transactions.addOffsetsToTxn(request)
+  }
+
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<void> {
+    try {
+      for (const offset of request.offsets) this.broker.partition(offset.topic, offset.partition)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.transactions.txnOffsetCommit(request,
+      () => this.groups.txnCommitOffsets(request))
+  }
+
+  endTxn(request: EndTxnRequest): Promise<ProducerIdAndEpoch> {
+    return this.transactions.endTxn(request)
+  }
+
+  async describeTransactions(transactionalIds: readonly string[]):
+  Promise<TransactionDescription[]> {
+    return this.transactions.describeTransactions(transactionalIds)
+  }
+
+  async listTransactions(): Promise<TransactionDescription[]> {
+    return this.transactions.listTransactions()
   }
 
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
@@ -119,8 +184,7 @@ export class EmbeddedTransport implements Transport {
     return this.groups.commitOffsets(request)
   }
 
-  fetchOffsets(request: { groupId: string, partitions?: readonly TopicPartition[] }):
-  Promise<CommittedOffset[]> {
+  fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
     return this.groups.fetchOffsets(request)
   }
 
@@ -149,7 +213,26 @@ export class EmbeddedTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    await this.transactions.close()
     await this.groups.close()
     await this.broker.close()
+  }
+}
+
+/** How the transaction coordinator reaches the broker and the group coordinator. */
+function transactionParticipants(broker: Broker, groups: GroupCoordinator):
+TransactionParticipants {
+  return {
+    newProducerId: async () => (await broker.initProducerId()).producerId,
+    checkPartition: partition => {
+      broker.partition(partition.topic, partition.partition)
+    },
+    offsetsPartitionFor: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC,
+      partition: groups.partitionFor(groupId) }),
+    writeMarker: (partition, marker) => partition.topic === CONSUMER_OFFSETS_TOPIC
+      ? groups.completeTransaction({ partition: partition.partition,
+        producerId: marker.producerId, producerEpoch: marker.producerEpoch,
+        commit: marker.type === 'commit' })
+      : broker.writeTxnMarker(partition.topic, partition.partition, marker),
   }
 }

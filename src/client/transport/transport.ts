@@ -10,13 +10,18 @@
  */
 import type { Acks, ProduceResult } from '../../broker/partition.ts'
 import type { CreateTopicRequest, OffsetSpec, TopicDescription } from '../../broker/broker.ts'
-import type { FetchRequest, FetchResult } from '../../broker/fetch.ts'
+import type { FetchRequest, FetchResult, IsolationLevel } from '../../broker/fetch.ts'
 import type { TopicMetadata } from '../../broker/topic-registry.ts'
 import type { TopicPartition } from '../../group/assignor.ts'
 import type {
   CommittedOffset, GroupDescription, GroupListing, HeartbeatRequest, JoinGroupRequest,
-  JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest, SyncGroupRequest, SyncGroupResponse,
+  JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+  SyncGroupResponse, TxnOffsetCommitRequest,
 } from '../../group/group-requests.ts'
+import type {
+  AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
+  ProducerIdAndEpoch, TransactionDescription,
+} from '../../txn/txn-requests.ts'
 
 export interface ProduceRequest {
   readonly topic: string
@@ -28,6 +33,8 @@ export interface ProduceRequest {
 
 export interface ListOffsetsRequest extends TopicPartition {
   readonly spec: OffsetSpec
+  /** Under read_committed, 'latest' is the last stable offset. Default read_uncommitted. */
+  readonly isolationLevel?: IsolationLevel
 }
 
 export interface PartitionOffset extends TopicPartition {
@@ -45,15 +52,22 @@ export interface Transport {
   produce(request: ProduceRequest): Promise<ProduceResult>
   fetch(request: FetchRequest): Promise<FetchResult[]>
   listOffsets(requests: readonly ListOffsetsRequest[]): Promise<PartitionOffset[]>
-  initProducerId(): Promise<{ producerId: number, producerEpoch: number }>
+  /** A producer id: fresh (idempotent), or for a transactional id its next epoch. */
+  initProducerId(request?: InitProducerIdRequest): Promise<ProducerIdAndEpoch>
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<void>
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest): Promise<void>
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<void>
+  /** Resolves once the decision is durable, with the producer id and epoch to use next. */
+  endTxn(request: EndTxnRequest): Promise<ProducerIdAndEpoch>
+  describeTransactions(transactionalIds: readonly string[]): Promise<TransactionDescription[]>
+  listTransactions(): Promise<TransactionDescription[]>
 
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse>
   syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse>
   heartbeat(request: HeartbeatRequest): Promise<void>
   leaveGroup(request: LeaveGroupRequest): Promise<void>
   commitOffsets(request: OffsetCommitRequest): Promise<void>
-  fetchOffsets(request: { groupId: string, partitions?: readonly TopicPartition[] }):
-  Promise<CommittedOffset[]>
+  fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]>
   listGroups(): Promise<GroupListing[]>
   describeGroup(groupId: string): Promise<GroupDescription>
   /** Replaces a group's committed offsets; only for a group without members. */
