@@ -199,7 +199,7 @@ export class OffsetStore {
     if (current !== undefined && current.logOffset > stored.logOffset) return
     if (stored.value === null) {
       removeOffset(this.offsets, groupId, mapKey)
-      //MUT
+      this.dropOlderPending(partition, stored)
       return
     }
     assert(current === undefined || current.value !== null, 'committed offsets are not null')

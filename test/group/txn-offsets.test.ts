@@ -72,7 +72,8 @@ function txnCommit(producerId: number, offsets: ReadonlyArray<[number, number]>,
 
 const plainCommit = (coordinator: GroupCoordinator, offsets: ReadonlyArray<[number, number]>,
   groupId = GROUP): Promise<void> => coordinator.commitOffsets({ groupId, generationId: -1,
-  memberId: '', offsets: offsets.map(([partition, offset]) => ({ topic: 't', partition, offset })) })
+  memberId: '', offsets: offsets.map(([partition, offset]) => ({ topic: 't', partition,
+    offset })) })
 
 const complete = (coordinator: GroupCoordinator, producerId: number, commit: boolean,
   groupId = GROUP): Promise<void> => coordinator.completeTransaction({

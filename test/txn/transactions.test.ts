@@ -131,7 +131,7 @@ describe('transactions end to end', () => {
     await withBroker(async (weir, transport) => {
       const producer = weir.producer({ transactionalId: 'tx' })
       await producer.initTransactions()
-      const [{ producerId, producerEpoch }] = (await transport.describeTransactions(['tx']))
+      const { producerId, producerEpoch } = (await transport.describeTransactions(['tx']))[0]!
       const batch = (transactional: boolean) => encodeBatch([{ key: null, value: Buffer.from('v') }],
         { timestamp: 0, producerId, producerEpoch, baseSequence: 0, transactional })
       // No transaction is open: a transactional batch has no partition to belong to.
