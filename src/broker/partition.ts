@@ -101,7 +101,10 @@ export class Partition {
 
   /** First offset a read_committed reader may not see (≤ the high watermark). */
   get lastStableOffset(): number {
-    return this.transactions.lastStableOffset(this.log.highWatermark)
+    // Retention may have removed the start of a transaction still open: the LSO cannot sit
+    // below the log start (Kafka's UnifiedLog clamps it the same way).
+    return Math.max(this.log.logStartOffset,
+      this.transactions.lastStableOffset(this.log.highWatermark))
   }
 
   /** Aborted transactions with data in [from, to), for a read_committed fetch. */

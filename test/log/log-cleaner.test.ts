@@ -8,7 +8,6 @@
  */
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { encodeControlBatch } from '../../src/log/control-record.ts'
 import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import type { LogRecord } from '../../src/log/record-batch.ts'
@@ -157,14 +156,8 @@ describe('log compaction', () => {
     const txn = (producerId: number, key: string, value: string) => log.appendRecords(
       [{ key: Buffer.from(key), value: Buffer.from(value) }],
       { producerId, producerEpoch: 0, baseSequence: 0, transactional: true })
-    const marker = async (producerId: number, type: 'commit' | 'abort') => {
-      const batch = encodeControlBatch({ type, coordinatorEpoch: 0 },
-        { producerId, producerEpoch: 0, timestamp: clock.nowMs() })
-      // The coordinator's marker path: append the control batch without producer validation.
-      const { readBatchHeader } = await import('../../src/log/record-batch.ts')
-      return (log as unknown as { enqueue(b: Buffer, h: unknown): Promise<unknown> })
-        .enqueue(batch, readBatchHeader(batch, 0))
-    }
+    const marker = (producerId: number, type: 'commit' | 'abort') =>
+      log.appendMarker({ type, coordinatorEpoch: 0 }, { producerId, producerEpoch: 0 })
     await txn(1, 'a', 'aborted')
     await marker(1, 'abort')
     await txn(2, 'b', 'committed')

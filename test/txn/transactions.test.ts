@@ -183,6 +183,49 @@ describe('transactions end to end', () => {
   })
 })
 
+describe('transactions and the log cleaner', () => {
+  it('compaction drops aborted data, keeps committed data and never cleans an open transaction', async () => {
+    await withBroker(async (weir, transport) => {
+      await weir.admin().createTopics([{ topic: 'table', partitions: 1,
+        config: { cleanupPolicy: 'compact' } }])
+      const producer = (id: string) => weir.producer({ transactionalId: id })
+      const write = async (id: string, key: string, value: string, commit: boolean | 'open') => {
+        const p = producer(id)
+        await p.initTransactions()
+        p.beginTransaction()
+        await p.send({ topic: 'table', messages: [{ key, value }] })
+        if (commit === 'open') return p
+        if (commit) await p.commitTransaction()
+        else await p.abortTransaction()
+        await transport.transactions.settled()
+        return p
+      }
+      const log = transport.broker.partition('table', 0).log
+      await write('a', 'k1', 'a', true)
+      await write('b', 'k1', 'b', false)
+      await log.roll() // the cleaner works on whole segments: this one holds no open transaction
+      const open = await write('c', 'k2', 'c', 'open')
+      await weir.producer().send({ topic: 'table', messages: [{ key: 'k1', value: 'd' }] })
+      const compact = async () => {
+        await log.roll()
+        await log.compact()
+      }
+      const everything = async () => (await readPartition(transport, 'table', 0))
+        .map(r => r.value?.toString())
+      await compact()
+      // 'b' was aborted: gone. 'a' lies before the open transaction and 'd' (which replaces it)
+      // after it: the cleaner stops at the open transaction, so 'a' stays.
+      expect(await everything()).toEqual(['a', 'c', 'd'])
+      expect(await committedValues(transport, 'table', 0)).toEqual(['a'])
+      await open.commitTransaction()
+      await transport.transactions.settled()
+      await compact()
+      expect(await everything()).toEqual(['c', 'd'])
+      expect(await committedValues(transport, 'table', 0)).toEqual(['c', 'd'])
+    })
+  })
+})
+
 /** A scheduler whose periodic tasks run only when `tick()` is called. */
 function manualTicks(): Scheduler & { tick(): void } {
   const tasks = new Set<() => void>()
