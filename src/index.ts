@@ -31,7 +31,9 @@ export { type ControlMarker, type ControlType, decodeControlRecord, encodeContro
 export {
   Broker, type BrokerOptions, type CreateTopicRequest, type OffsetSpec, type TopicDescription,
 } from './broker/broker.ts'
-export type { FetchPartitionRequest, FetchRequest, FetchResult } from './broker/fetch.ts'
+export type {
+  AbortedTransaction, FetchPartitionRequest, FetchRequest, FetchResult, IsolationLevel,
+} from './broker/fetch.ts'
 export type { Acks, ProduceResult } from './broker/partition.ts'
 export type { TopicConfig, TopicMetadata } from './broker/topic-registry.ts'
 export {
@@ -44,24 +46,39 @@ export type { Assignor, AssignorMember, RebalanceProtocol, TopicPartition } from
   './group/assignor.ts'
 export { assignorByName, assignors } from './group/assignors/index.ts'
 export type {
-  CommittedOffset, GroupDescription, GroupListing,
+  CommittedOffset, GroupDescription, GroupListing, OffsetCommitEntry, TxnOffsetCommitRequest,
 } from './group/group-requests.ts'
 export type { GroupCoordinatorConfig } from './group/group-coordinator.ts'
+
+// Transactions
+export type {
+  AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
+  ProducerIdAndEpoch, TransactionDescription, TransactionState,
+} from './txn/txn-requests.ts'
+export {
+  type TransactionCoordinatorConfig, transactionCoordinatorDefaults,
+} from './txn/transaction-coordinator-config.ts'
 
 // Clients
 export { Weir, type WeirOpenOptions } from './client/weir.ts'
 export {
-  type Bytes, type Message, Producer, type ProducerRecord, type RecordMetadata,
+  type Bytes, type Message, Producer, type ProducerRecord, type RecordMetadata, type Transaction,
 } from './client/producer.ts'
+export type {
+  TransactionClientState, TransactionGroupMetadata,
+} from './client/transaction-manager.ts'
+export { filterAbortedTransactions } from './client/aborted-transaction-filter.ts'
 export { type ProducerConfig, producerConfigDefaults } from './client/producer-config.ts'
 export {
-  Consumer, type RebalanceListener, type SubscribeOptions,
+  Consumer, type ConsumerGroupMetadata, type RebalanceListener, type SubscribeOptions,
 } from './client/consumer.ts'
 export {
   type AssignorName, type ConsumerConfig, consumerConfigDefaults,
 } from './client/consumer-config.ts'
 export type { ConsumedRecord, ConsumerBatch } from './client/fetcher.ts'
-export { Admin, type PartitionLag, type ResetOffsetsOptions } from './client/admin.ts'
+export {
+  Admin, type LagOptions, type PartitionLag, type ResetOffsetsOptions,
+} from './client/admin.ts'
 export type {
   ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport,
 } from './client/transport/transport.ts'

@@ -55,3 +55,14 @@ it('the client example produces, consumes as a group through observe() and ends 
     expect(consumed.filter(line => line.includes('alice'))).toHaveLength(2)
     expect(stdout).toContain('total lag after commit: 0')
   }, 60_000)
+
+it('the transactions example copies each record once: the aborted attempt is never read',
+  async () => {
+    directory = await mkdtemp(join(tmpdir(), 'weir-txn-example-'))
+    const { stdout } = await run(process.execPath,
+      ['--import', 'tsx', join(root, 'examples/transactions.ts'), directory], { cwd: root })
+    expect(stdout).toContain('aborted: simulated failure after sending')
+    expect(stdout.split('\n').filter(line => line.startsWith('copy: '))).toEqual([
+      'copy: {"id":"o1"}', 'copy: {"id":"o2"}', 'copy: {"id":"o3"}'])
+    expect(stdout).toContain('copier committed offset: 3')
+  }, 60_000)

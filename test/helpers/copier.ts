@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url'
 import type { IsolationLevel } from '../../src/broker/fetch.ts'
 import type { Message } from '../../src/client/producer.ts'
 import type { Weir } from '../../src/client/weir.ts'
+import { WeirError } from '../../src/errors.ts'
+import type { CommittedOffset } from '../../src/group/group-requests.ts'
 
 export const COPIER_INPUT_TOPIC = 'copier-input'
 export const COPIER_OUTPUT_TOPIC = 'copier-output'
@@ -26,6 +28,9 @@ export const COPIER_PARTITIONS = 3
 export const COPIER_INPUT_SEND_RECORDS = 10
 /** Bound on the details an assertion message lists per kind of problem. */
 const PROBLEMS_LISTED_MAX = 20
+/** How long the reader waits for recovered transactions to complete, and how often it looks. */
+const STABLE_WAIT_MS_MAX = 10_000
+const STABLE_POLL_MS = 20
 
 /** Creates the input and output topics and fills the input with `records` numbered records. */
 export async function fillCopierInput(weir: Weir, records: number): Promise<void> {
@@ -117,6 +122,22 @@ export interface CopierOutput {
   readonly committed: number[]
 }
 
+/** The group's committed offsets once no transaction holds undecided ones (bounded wait). */
+async function stableOffsets(weir: Weir, partitions: readonly number[]):
+Promise<CommittedOffset[]> {
+  for (let waitedMs = 0; ; waitedMs += STABLE_POLL_MS) {
+    try {
+      return await weir.transport.fetchOffsets({ groupId: COPIER_GROUP_ID, requireStable: true,
+        partitions: partitions.map(partition => ({ topic: COPIER_INPUT_TOPIC, partition })) })
+    } catch (error) {
+      if (!WeirError.is(error, 'UNSTABLE_OFFSET_COMMIT') || waitedMs >= STABLE_WAIT_MS_MAX) {
+        throw error
+      }
+      await new Promise(resolve => setTimeout(resolve, STABLE_POLL_MS))
+    }
+  }
+}
+
 /**
  * Reads the whole output topic from the beginning as an application would: a consumer without a
  * group (assign), read_committed, up to each partition's last stable offset.
@@ -127,10 +148,19 @@ export async function readCopierOutput(weir: Weir): Promise<CopierOutput> {
     (await weir.transport.listOffsets(partitions.map(partition =>
       ({ topic, partition, spec: 'latest' as const, isolationLevel }))))
       .sort((a, b) => a.partition - b.partition).map(offset => offset.offset)
-  const lastStableOffsets = await ends(COPIER_OUTPUT_TOPIC, 'read_committed')
-  const highWatermarks = await ends(COPIER_OUTPUT_TOPIC, 'read_uncommitted')
+  // A transaction prepared before a crash is completed in the background after the open: give
+  // its markers time to land (a transaction still open after that is reported by the caller).
+  let lastStableOffsets = await ends(COPIER_OUTPUT_TOPIC, 'read_committed')
+  let highWatermarks = await ends(COPIER_OUTPUT_TOPIC, 'read_uncommitted')
+  for (let waitedMs = 0; waitedMs < STABLE_WAIT_MS_MAX
+    && lastStableOffsets.some((offset, p) => offset !== highWatermarks[p]);
+    waitedMs += STABLE_POLL_MS) {
+    await new Promise(resolve => setTimeout(resolve, STABLE_POLL_MS))
+    lastStableOffsets = await ends(COPIER_OUTPUT_TOPIC, 'read_committed')
+    highWatermarks = await ends(COPIER_OUTPUT_TOPIC, 'read_uncommitted')
+  }
   const inputEnds = await ends(COPIER_INPUT_TOPIC, 'read_uncommitted')
-  const committedEntries = await weir.admin().fetchOffsets(COPIER_GROUP_ID)
+  const committedEntries = await stableOffsets(weir, partitions)
   const committed = partitions.map(partition => committedEntries.find(entry =>
     entry.topic === COPIER_INPUT_TOPIC && entry.partition === partition)?.offset ?? -1)
   const consumer = weir.consumer({ autoOffsetReset: 'earliest', isolationLevel: 'read_committed',
