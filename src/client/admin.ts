@@ -14,6 +14,7 @@ import type {
 } from '../group/group-requests.ts'
 import { partitionKey } from './subscription-state.ts'
 import { describeExistingTopics } from './topic-metadata-cache.ts'
+import type { TransactionDescription } from '../txn/txn-requests.ts'
 import type { Transport } from './transport/transport.ts'
 
 export interface PartitionLag extends TopicPartition {
@@ -157,6 +158,20 @@ export class Admin {
       }
     }
     await this.transport.resetOffsets({ groupId: options.groupId, offsets })
+  }
+
+  /**
+   * Transactional ids with their producer id, epoch, state and the partitions of the open
+   * transaction (Kafka's kafka-transactions.sh describe).
+   * @throws TRANSACTIONAL_ID_NOT_FOUND
+   */
+  describeTransactions(transactionalIds: readonly string[]): Promise<TransactionDescription[]> {
+    return this.transport.describeTransactions(transactionalIds)
+  }
+
+  /** Every transactional id the coordinator knows (kafka-transactions.sh list). */
+  listTransactions(): Promise<TransactionDescription[]> {
+    return this.transport.listTransactions()
   }
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {

@@ -57,6 +57,10 @@ describe('transactions end to end', () => {
       expect(await committedValues(transport, 'out', 0)).toEqual(['a1', 'a2', 'c1'])
       const uncommitted = await readPartition(transport, 'out', 0)
       expect(uncommitted.map(r => r.value?.toString())).toEqual(['a1', 'a2', 'b1', 'c1'])
+      expect(await weir.admin().listTransactions()).toMatchObject([
+        { transactionalId: 'tx', state: 'CompleteCommit', partitions: [] }])
+      await expect(weir.admin().describeTransactions(['nope']))
+        .rejects.toMatchObject({ code: 'TRANSACTIONAL_ID_NOT_FOUND' })
     })
   })
 
