@@ -39,9 +39,10 @@ export interface ProducerConfig {
   /** How long a transaction may stay open before the broker aborts it (default 60 s). */
   readonly transactionTimeoutMs: number
   /**
-   * First wait before retrying CONCURRENT_TRANSACTIONS (the previous transaction is still writing
-   * its markers, which takes a few fsyncs); doubles up to `retryBackoffMs`. Small, because the
-   * wait sits between two transactions on the hot path of a copy loop.
+   * Wait before retrying CONCURRENT_TRANSACTIONS (the previous transaction is still writing its
+   * markers, about one fsync): the first 10 retries wait this long, later ones double up to
+   * `retryBackoffMs`. Small, because the wait sits between two transactions on the hot path of a
+   * copy loop.
    */
   readonly transactionRetryBackoffMs: number
 }

@@ -10,7 +10,7 @@
  *   fenced (PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING): fatal, every call fails; close.
  *
  * CONCURRENT_TRANSACTIONS (the previous transaction is still writing its markers) is retried
- * here with a short doubling backoff, on every request — KafkaJS does not retry it on
+ * here with a short backoff (`concurrentBackoffMs`), on every request — KafkaJS does not retry it on
  * AddOffsetsToTxn, its most reported transaction bug. Other retriable errors are retried with
  * the producer's `retryBackoffMs` up to `retries` times.
  *
@@ -206,15 +206,14 @@ export class TransactionManager {
 
   /** Retries CONCURRENT_TRANSACTIONS with a doubling backoff and other retriable errors. */
   private async retrying<T>(request: () => Promise<T>): Promise<T> {
-    let backoff = this.config.transactionRetryBackoffMs
+    let busy = 0
     let retries = 0
     for (;;) {
       try {
         return await request()
       } catch (error) {
         if (WeirError.is(error, 'CONCURRENT_TRANSACTIONS')) {
-          await sleep(this.scheduler, backoff)
-          backoff = Math.min(backoff * 2, Math.max(this.config.retryBackoffMs, 1))
+          await sleep(this.scheduler, concurrentBackoffMs(busy++, this.config))
           continue
         }
         if (WeirError.is(error) && error.retriable && retries < this.config.retries) {
@@ -227,6 +226,18 @@ export class TransactionManager {
       }
     }
   }
+}
+
+/**
+ * Markers take about an fsync to write, so the first retries come quickly and at an even pace
+ * (a doubling backoff would overshoot the end of the completion by as much as it waited); only
+ * a completion that takes long (a slow disk) is polled less and less often.
+ */
+function concurrentBackoffMs(attempt: number, config: ProducerConfig): number {
+  const base = config.transactionRetryBackoffMs
+  const evenAttempts = 10
+  if (attempt < evenAttempts) return base
+  return Math.min(base * 2 ** (attempt - evenAttempts + 1), Math.max(config.retryBackoffMs, base))
 }
 
 function isFatal(error: WeirError): boolean {

@@ -209,8 +209,8 @@ async function runCopiers(dir: string, plan: readonly Interruption[]): Promise<C
   }
 }
 
-test(`transactional copy of ${records} records survives ${kills} SIGKILLs and ${terms} `
-  + 'restarts exactly once and in order', async () => {
+test(`transactional copy of ${records} records survives ${kills} SIGKILLs and ${terms} SIGTERMs `
+  + 'exactly once and in order', async () => {
   directory = await mkdtemp(join(tmpdir(), 'weir-copier-'))
   const setup = await Weir.open({ dir: directory })
   await fillCopierInput(setup, records)
