@@ -5,7 +5,7 @@
  * partition to partition, in one of two modes with the same loop:
  *
  *   transactional   a transactional producer; every `commit-interval-ms` the loop awaits the
- *                   sends, then sendOffsetsToTransaction + commitTransaction
+ *                   sends together with sendOffsetsToTransaction, then commitTransaction
  *   at-least-once   an idempotent producer; every `commit-interval-ms` the loop awaits the
  *                   sends, then the consumer commits the same offsets (consumer.commit)
  *
@@ -133,13 +133,17 @@ Promise<Omit<CopyResult, 'seconds'>> {
       copied += batch.records.length
     }
     const committing = performance.now()
-    await Promise.all(sends)
     const entries: PartitionOffset[] = [...offsets].map(([partition, offset]) =>
       ({ topic: INPUT, partition, offset }))
     if (mode === 'transactional') {
-      await producer.sendOffsetsToTransaction(entries, consumer.groupMetadata())
+      // Each mode commits the way it is correct to: offsets join the transaction while its
+      // sends are still in flight (they count only if everything commits), whereas a plain
+      // offset commit must wait until the records it covers are acknowledged.
+      await Promise.all([...sends, producer.sendOffsetsToTransaction(entries,
+        consumer.groupMetadata())])
       await producer.commitTransaction()
     } else {
+      await Promise.all(sends)
       await consumer.commit(entries)
     }
     commitWaitMs += performance.now() - committing
