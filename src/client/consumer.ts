@@ -398,6 +398,19 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
       offsets })
   }
 
+  /**
+   * The offset of the next record to fetch from an assigned partition (Kafka's position()), or
+   * undefined until it is known (the committed offset or reset is still being looked up).
+   */
+  position(partition: TopicPartition): number | undefined {
+    const state = this.subscriptions.get(partition)
+    if (state === undefined) {
+      throw new WeirError('WEIR_ERR_CLIENT_STATE', `Partition ${partition.topic}/`
+        + `${partition.partition} is not assigned to this consumer.`)
+    }
+    return state.position
+  }
+
   /** Moves the fetch position of an assigned partition. */
   seek(target: PartitionOffset): void {
     if (this.subscriptions.get(target) === undefined) {
