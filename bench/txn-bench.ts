@@ -217,6 +217,49 @@ async function copyRound(mode: Mode, records: number): Promise<CopyResult> {
   }
 }
 
+const COMMIT_COST_ITERATIONS = 200
+
+/**
+ * What one commit point costs apart from the data: the median time of a tiny cycle — one record
+ * to each partition and the offsets of each — as a transaction (begin, send, sendOffsets,
+ * commit) and as at-least-once (send, await, commit offsets). Far steadier than the throughput
+ * ratio on a shared machine, and divided by the commit interval it estimates the overhead.
+ */
+async function commitPointMs(mode: Mode): Promise<number> {
+  const dir = path.join(rootDir, `${String(dirCounter++).padStart(2, '0')}-cost-${mode}`)
+  await fs.mkdir(dir)
+  const weir = await Weir.open({ dir })
+  try {
+    await weir.admin().createTopics([{ topic: INPUT, partitions: args.partitions },
+      { topic: OUTPUT, partitions: args.partitions }])
+    const producer = weir.producer(mode === 'transactional'
+      ? { transactionalId: 'bench-cost' } : {})
+    if (mode === 'transactional') await producer.initTransactions()
+    const partitions = Array.from({ length: args.partitions }, (_, partition) => partition)
+    const times: number[] = []
+    for (let i = 0; i < COMMIT_COST_ITERATIONS; i++) {
+      const messages = partitions.map(partition => ({ value: 'x', partition }))
+      const offsets = partitions.map(partition => ({ topic: INPUT, partition, offset: i + 1 }))
+      const started = performance.now()
+      if (mode === 'transactional') {
+        producer.beginTransaction()
+        await Promise.all([producer.send({ topic: OUTPUT, messages }),
+          producer.sendOffsetsToTransaction(offsets, { groupId: 'bench-cost' })])
+        await producer.commitTransaction()
+      } else {
+        await producer.send({ topic: OUTPUT, messages })
+        await weir.transport.commitOffsets({ groupId: 'bench-cost', generationId: -1,
+          memberId: '', offsets })
+      }
+      times.push(performance.now() - started)
+    }
+    return median(times)
+  } finally {
+    await weir.close()
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
 const output: Record<string, unknown> = {}
 log(`bench directory: ${rootDir}${args.dir === undefined ? ' (os.tmpdir())' : ' (--dir)'}`)
 log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} cpus; `
@@ -231,6 +274,14 @@ try {
   const warmup = Math.max(FILL_SEND_RECORDS, Math.floor(args.records / 10))
   await copyRound('transactional', warmup)
   await copyRound('at-least-once', warmup)
+  const transactionalCommitMs = await commitPointMs('transactional')
+  const atLeastOnceCommitMs = await commitPointMs('at-least-once')
+  output.transactional_commit_point_ms = round(transactionalCommitMs, 3)
+  output.at_least_once_commit_point_ms = round(atLeastOnceCommitMs, 3)
+  output.estimated_overhead_pct = round(
+    100 * (transactionalCommitMs - atLeastOnceCommitMs) / args.commitIntervalMs, 2)
+  log(`commit point alone: transactional ${transactionalCommitMs.toFixed(2)} ms, at-least-once `
+    + `${atLeastOnceCommitMs.toFixed(2)} ms`)
   for (let i = 0; i < args.rounds; i++) {
     const order: Mode[] = i % 2 === 0 ? ['transactional', 'at-least-once']
       : ['at-least-once', 'transactional']
