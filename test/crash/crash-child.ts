@@ -31,6 +31,7 @@ import type { LogConfig } from '../../src/log/log-config.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import { assert } from '../../src/util/assert.ts'
 import { crc32c } from '../../src/util/crc32c.ts'
+import { waitForGo } from '../helpers/child-process.ts'
 
 const APPENDS_IN_FLIGHT_MAX = 8
 const BATCH_RECORDS_MAX = 50
@@ -127,21 +128,6 @@ export function canonicalChecksum(records: readonly KeyValue[]): number {
 function fail(error: unknown): never {
   process.stderr.write(`crash-child: ${error instanceof Error ? error.stack : String(error)}\n`)
   process.exit(2)
-}
-
-/** Resolves on a `go` line on stdin; exits quietly if stdin ends first (the harness is gone). */
-function waitForGo(): Promise<void> {
-  return new Promise(resolve => {
-    let received = ''
-    process.stdin.setEncoding('utf8')
-    process.stdin.on('data', (chunk: string) => {
-      received += chunk
-      if (received.includes('go\n')) resolve()
-    })
-    process.stdin.on('end', () => {
-      if (!received.includes('go\n')) process.exit(0)
-    })
-  })
 }
 
 async function main(): Promise<void> {

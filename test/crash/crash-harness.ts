@@ -25,25 +25,22 @@
  * previous cycle's check. Kills still land during open and recovery; such a cycle acknowledges
  * nothing, and the next child recovers whatever the interrupted recovery left.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { KiB } from '../../src/limits.ts'
 import { PartitionLog } from '../../src/log/partition-log.ts'
 import { assert } from '../../src/util/assert.ts'
 import { systemClock } from '../../src/util/clock.ts'
+import { spawnWaitingChild, splitLines, type WaitingChild } from '../helpers/child-process.ts'
 import { CRASH_LOG_CONFIG, CrashRandom, checksumRecord } from './crash-child.ts'
 
 /** Bounds on what one child may send before the harness calls it a runaway. */
 const LINES_PER_CYCLE_MAX = 1_000_000
-const STDERR_TAIL_BYTES = 16 * KiB
 const START_TIMEOUT_MS = 30_000
 const READ_BYTES_MAX = 1024 * KiB
 
 const CHILD_PATH = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
-const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface CrashProgress {
   readonly cyclesDone: number
@@ -130,43 +127,22 @@ interface Ack {
  * the modules (about a second) overlaps the previous cycle's check; `run` lets it go and kills it.
  */
 class CrashChild {
-  private readonly process: ChildProcessByStdio<Writable, Readable, Readable>
+  private readonly child: WaitingChild
   private readonly lines: string[] = []
-  private partial = ''
-  private stderrTail = ''
   private killed = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private killAfterMs = 0
-  private readonly exit: Promise<{ code: number | null, signal: string | null }>
 
   constructor(logDirectory: string, seed: number) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', CHILD_PATH, logDirectory,
-      String(seed), '--wait-for-go'], { cwd: REPOSITORY_ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
-    this.process.stdin.on('error', () => undefined) // EPIPE once the child is dead: expected
-    this.process.stdout.setEncoding('utf8')
-    this.process.stdout.on('data', (chunk: string) => this.receive(chunk))
-    this.process.stderr.setEncoding('utf8')
-    this.process.stderr.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES)
-    })
-    this.exit = new Promise((resolve, reject) => {
-      this.process.on('error', reject)
-      this.process.on('close', (code, signal) => resolve({ code, signal }))
-    })
-    this.exit.catch(() => undefined) // reported by `run`
+    // A spawn failure rejects `exited`, which `run` (or `dispose`) awaits.
+    this.child = spawnWaitingChild(CHILD_PATH, [logDirectory, String(seed)],
+      splitLines(line => this.receive(line)))
   }
 
-  private receive(chunk: string): void {
-    this.partial += chunk
-    let newline = this.partial.indexOf('\n')
-    while (newline >= 0) {
-      const line = this.partial.slice(0, newline)
-      this.partial = this.partial.slice(newline + 1)
-      if (line === 'start') this.arm(this.killAfterMs)
-      if (this.lines.length >= LINES_PER_CYCLE_MAX) this.kill()
-      else this.lines.push(line)
-      newline = this.partial.indexOf('\n')
-    }
+  private receive(line: string): void {
+    if (line === 'start') this.arm(this.killAfterMs)
+    if (this.lines.length >= LINES_PER_CYCLE_MAX) this.kill()
+    else this.lines.push(line)
   }
 
   private arm(delayMs: number): void {
@@ -176,24 +152,24 @@ class CrashChild {
 
   private kill(): void {
     this.killed = true
-    this.process.kill('SIGKILL')
+    this.child.process.kill('SIGKILL')
   }
 
   /** Lets the child go, SIGKILLs it `killAfterMs` after it says `start`, returns whole lines. */
   async run(killAfterMs: number): Promise<readonly string[]> {
     this.killAfterMs = killAfterMs
     this.arm(START_TIMEOUT_MS)
-    this.process.stdin.end('go\n')
-    const exit = await this.exit.finally(() => clearTimeout(this.timer))
-    // Whatever is left in `partial` was cut by the kill: never a whole line, so it is dropped.
+    this.child.go()
+    const exit = await this.child.exited.finally(() => clearTimeout(this.timer))
+    // A last line without its newline was cut by the kill: `splitLines` never delivers it.
     if (!this.killed || exit.signal !== 'SIGKILL') {
       throw new Error(`crash child exited on its own (code ${exit.code}, signal ${exit.signal})`
-        + ` instead of being killed; stderr:\n${this.stderrTail}`)
+        + ` instead of being killed; stderr:\n${this.child.stderrTail}`)
     }
     const start = this.lines.indexOf('start')
     if (this.lines[0] !== 'ready' || start !== 1) {
       throw new Error(`crash child did not start within ${START_TIMEOUT_MS} ms; `
-        + `stderr:\n${this.stderrTail}`)
+        + `stderr:\n${this.child.stderrTail}`)
     }
     if (this.lines.length >= LINES_PER_CYCLE_MAX) {
       throw new Error(`crash child sent more than ${LINES_PER_CYCLE_MAX} lines in one cycle`)
@@ -203,8 +179,9 @@ class CrashChild {
 
   /** Kills a child that never ran (the run stopped early). */
   async dispose(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.kill()
-    await this.exit.catch(() => undefined)
+    const child = this.child.process
+    if (child.exitCode === null && child.signalCode === null) this.kill()
+    await this.child.exited.catch(() => undefined)
   }
 }
 

@@ -18,10 +18,10 @@ import {
 } from '../../src/group/offset-record.ts'
 import { OffsetStore, type OffsetWrite } from '../../src/group/offset-store.ts'
 import type { LogConfig } from '../../src/log/log-config.ts'
-import type { PartitionLog } from '../../src/log/partition-log.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import {
-  closeLogs, expectCode, offsetLogConfig, openOffsetLogs,
+  advanceCompactReopenArbitraries, closeLogs, expectCode, offsetLogConfig, type OffsetStoreState,
+  openOffsetLogs, runSharedOffsetCommand, type SharedOffsetCommand,
 } from '../helpers/group-fixtures.ts'
 import { readAllRecords, smallLogConfig, withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
@@ -71,10 +71,7 @@ type WriteInput = Omit<OffsetWrite, 'commitTimestamp'>
 type Command =
   | { kind: 'commit', groupId: string, writes: WriteInput[] }
   | { kind: 'concurrent', groupId: string, writes: WriteInput[] }
-  | { kind: 'delete', groupId: string, partitions: TopicPartition[] | undefined }
-  | { kind: 'advance', ms: number }
-  | { kind: 'compact' }
-  | { kind: 'reopen' }
+  | SharedOffsetCommand
 
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('commit' as const),
@@ -84,15 +81,12 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const),
     groupId: groupArbitrary,
     partitions: fc.option(fc.array(tpArbitrary, { maxLength: 3 }), { nil: undefined }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const),
-    ms: fc.constantFrom(10, 2000) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'compact' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
+  ...advanceCompactReopenArbitraries,
 )
 
 /** Runs one command against the store (and its logs, which `reopen` replaces) and the model. */
-async function run(command: Command, state: { store: OffsetStore, logs: PartitionLog[] },
-  model: Model, clock: ManualClock, directory: string): Promise<void> {
+async function run(command: Command, state: OffsetStoreState, model: Model, clock: ManualClock,
+  directory: string): Promise<void> {
   const stamp = (writes: readonly WriteInput[]): OffsetWrite[] =>
     writes.map(write => ({ ...write, commitTimestamp: clock.nowMs() }))
   switch (command.kind) {
@@ -105,25 +99,11 @@ async function run(command: Command, state: { store: OffsetStore, logs: Partitio
         state.store.commit(command.groupId, [write])))
       applyCommit(model, command.groupId, stamp(command.writes))
       break
-    case 'delete':
-      await state.store.delete(command.groupId, clock.nowMs(), command.partitions)
-      applyDelete(model, command.groupId, command.partitions)
-      break
-    case 'advance':
-      clock.advance(command.ms)
-      break
-    case 'compact':
-      for (const log of state.logs) {
-        await log.roll()
-        await log.compact()
-      }
-      break
-    case 'reopen':
-      await state.store.drain()
-      await closeLogs(state.logs)
-      state.logs = await openOffsetLogs(directory, PARTITIONS, clock, smallConfig)
-      state.store = await OffsetStore.open(state.logs)
-      break
+    default:
+      await runSharedOffsetCommand(command, state, clock, {
+        openLogs: () => openOffsetLogs(directory, PARTITIONS, clock, smallConfig),
+        modelDelete: (groupId, partitions) => applyDelete(model, groupId, partitions),
+      })
   }
 }
 

@@ -24,7 +24,8 @@ import type { PartitionLog } from '../../src/log/partition-log.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { formGroup, GROUP, joinRequest } from '../helpers/group-clients.ts'
 import {
-  closeLogs, expectCode, offsetLogConfig, openOffsetLogs,
+  advanceCompactReopenArbitraries, closeLogs, expectCode, offsetLogConfig, type OffsetStoreState,
+  openOffsetLogs, runSharedOffsetCommand, type SharedOffsetCommand,
 } from '../helpers/group-fixtures.ts'
 import { noTimers, smallLogConfig, withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
@@ -383,10 +384,7 @@ type Command =
   | { kind: 'end', groupId: string, producerId: number, commit: boolean }
   | { kind: 'txnAndEnd', groupId: string, producerId: number, writes: WriteInput[],
     commit: boolean }
-  | { kind: 'delete', groupId: string, partitions: TopicPartition[] | undefined }
-  | { kind: 'advance', ms: number }
-  | { kind: 'compact' }
-  | { kind: 'reopen' }
+  | SharedOffsetCommand
 
 const groupArbitrary = fc.constantFrom(...GROUPS)
 const producerArbitrary = fc.constantFrom(7, 9)
@@ -408,15 +406,12 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const),
     groupId: groupArbitrary, partitions: fc.option(fc.subarray(TOPIC_PARTITIONS,
       { maxLength: 3 }), { nil: undefined }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const),
-    ms: fc.constantFrom(10, 2000) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'compact' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
+  ...advanceCompactReopenArbitraries,
 )
 
 /** Runs one command against the store (and its logs, which `reopen` replaces) and the model. */
-async function run(command: Command, state: { store: OffsetStore, logs: PartitionLog[] },
-  model: Model, clock: ManualClock, directory: string): Promise<void> {
+async function run(command: Command, state: OffsetStoreState, model: Model, clock: ManualClock,
+  directory: string): Promise<void> {
   const stamp = (writes: readonly WriteInput[]): OffsetWrite[] =>
     writes.map(write => ({ ...write, commitTimestamp: clock.nowMs() }))
   const partitionOf = (groupId: string): number => state.store.partitionFor(groupId)
@@ -445,25 +440,11 @@ async function run(command: Command, state: { store: OffsetStore, logs: Partitio
       modelTxn(model, command.producerId, command.groupId, stamp(command.writes))
       modelEnd(model, partitionOf(command.groupId), command.producerId, command.commit)
       break
-    case 'delete':
-      await state.store.delete(command.groupId, clock.nowMs(), command.partitions)
-      modelDelete(model, command.groupId, command.partitions)
-      break
-    case 'advance':
-      clock.advance(command.ms)
-      break
-    case 'compact':
-      for (const log of state.logs) {
-        await log.roll()
-        await log.compact()
-      }
-      break
-    case 'reopen':
-      await state.store.drain()
-      await closeLogs(state.logs)
-      state.logs = await openOffsetLogs(directory, PARTITIONS, clock, smallConfig)
-      state.store = await OffsetStore.open(state.logs)
-      break
+    default:
+      await runSharedOffsetCommand(command, state, clock, {
+        openLogs: () => openOffsetLogs(directory, PARTITIONS, clock, smallConfig),
+        modelDelete: (groupId, partitions) => modelDelete(model, groupId, partitions),
+      })
   }
 }
 

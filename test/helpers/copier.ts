@@ -10,14 +10,15 @@
  *
  * `CopierChild` runs the copier as a child process and parses its stdout protocol.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process'
-import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { IsolationLevel } from '../../src/broker/fetch.ts'
 import type { Message } from '../../src/client/producer.ts'
 import type { Weir } from '../../src/client/weir.ts'
 import { WeirError } from '../../src/errors.ts'
 import type { CommittedOffset } from '../../src/group/group-requests.ts'
+import {
+  type ChildExit, spawnWaitingChild, splitLines, type WaitingChild,
+} from './child-process.ts'
 
 export const COPIER_INPUT_TOPIC = 'copier-input'
 export const COPIER_OUTPUT_TOPIC = 'copier-output'
@@ -199,8 +200,6 @@ export interface CopierEvent {
 }
 
 const COPIER_PATH = fileURLToPath(new URL('../txn/copier-process.ts', import.meta.url))
-const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const STDERR_TAIL_CHARS = 16 * 1024
 const EVENTS_MAX = 1_000_000
 
 /**
@@ -212,29 +211,17 @@ const EVENTS_MAX = 1_000_000
 export class CopierChild {
   private static readonly live = new Set<CopierChild>()
   readonly events: CopierEvent[] = []
-  readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-  private readonly process: ChildProcessByStdio<Writable, Readable, Readable>
+  readonly exited: Promise<ChildExit>
+  private readonly child: WaitingChild
   private readonly listeners: Array<(event: CopierEvent) => void> = []
-  private partial = ''
-  private tail = ''
   /** Set when the child broke the line protocol (it is then killed). */
   protocolError: string | undefined
 
   constructor(dir: string, options: readonly string[]) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', COPIER_PATH, dir, '--wait-for-go',
-      ...options], { cwd: REPOSITORY_ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawnWaitingChild(COPIER_PATH, [dir, ...options],
+      splitLines(line => this.receive(line)))
+    this.exited = this.child.exited
     CopierChild.live.add(this)
-    this.process.stdin.on('error', () => undefined) // EPIPE once the child is dead: expected
-    this.process.stdout.setEncoding('utf8')
-    this.process.stdout.on('data', (chunk: string) => this.receive(chunk))
-    this.process.stderr.setEncoding('utf8')
-    this.process.stderr.on('data', (chunk: string) => {
-      this.tail = (this.tail + chunk).slice(-STDERR_TAIL_CHARS)
-    })
-    this.exited = new Promise((resolve, reject) => {
-      this.process.on('error', reject)
-      this.process.on('close', (code, signal) => resolve({ code, signal }))
-    })
     void this.exited.catch(() => undefined).finally(() => CopierChild.live.delete(this))
   }
 
@@ -244,7 +231,7 @@ export class CopierChild {
   }
 
   get stderrTail(): string {
-    return this.tail
+    return this.child.stderrTail
   }
 
   /** Calls `listener` with every event from now on (and none already received). */
@@ -253,13 +240,14 @@ export class CopierChild {
   }
 
   go(): void {
-    this.process.stdin.end('go\n')
+    this.child.go()
   }
 
   /** Sends `signal` unless the child has already exited; says whether it was sent. */
   signal(signal: 'SIGKILL' | 'SIGTERM'): boolean {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return false
-    return this.process.kill(signal)
+    const child = this.child.process
+    if (child.exitCode !== null || child.signalCode !== null) return false
+    return child.kill(signal)
   }
 
   async dispose(): Promise<void> {
@@ -267,28 +255,21 @@ export class CopierChild {
     await this.exited.catch(() => undefined)
   }
 
-  private receive(chunk: string): void {
-    this.partial += chunk
-    let newline = this.partial.indexOf('\n')
-    while (newline >= 0) {
-      const line = this.partial.slice(0, newline)
-      this.partial = this.partial.slice(newline + 1)
-      newline = this.partial.indexOf('\n')
-      let event: CopierEvent
-      try {
-        event = JSON.parse(line) as CopierEvent
-      } catch {
-        this.protocolError ??= `copier printed a line that is not JSON: ${JSON.stringify(line)}`
-        this.signal('SIGKILL')
-        continue
-      }
-      if (this.events.length >= EVENTS_MAX) {
-        this.protocolError ??= `copier printed more than ${EVENTS_MAX} lines`
-        this.signal('SIGKILL')
-        continue
-      }
-      this.events.push(event)
-      for (const listener of this.listeners) listener(event)
+  private receive(line: string): void {
+    let event: CopierEvent
+    try {
+      event = JSON.parse(line) as CopierEvent
+    } catch {
+      this.protocolError ??= `copier printed a line that is not JSON: ${JSON.stringify(line)}`
+      this.signal('SIGKILL')
+      return
     }
+    if (this.events.length >= EVENTS_MAX) {
+      this.protocolError ??= `copier printed more than ${EVENTS_MAX} lines`
+      this.signal('SIGKILL')
+      return
+    }
+    this.events.push(event)
+    for (const listener of this.listeners) listener(event)
   }
 }

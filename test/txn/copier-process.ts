@@ -36,6 +36,7 @@ import { WeirError } from '../../src/errors.ts'
 import {
   COPIER_GROUP_ID, COPIER_INPUT_TOPIC, COPIER_OUTPUT_TOPIC, COPIER_TRANSACTIONAL_ID,
 } from '../helpers/copier.ts'
+import { waitForGo } from '../helpers/child-process.ts'
 
 /** Aborted transactions in a row before the copier gives up (each one is reported). */
 const CONSECUTIVE_ABORTS_MAX = 10
@@ -79,21 +80,6 @@ function readOptions(): Options {
     txnRecordsMax: positive('txn-records-max', values['txn-records-max']),
     maxBytesPerPartition: positive('max-bytes-per-partition',
       values['max-bytes-per-partition']) }
-}
-
-/** Resolves on a `go` line on stdin; exits quietly if stdin ends first (the parent is gone). */
-function waitForGo(): Promise<void> {
-  return new Promise(resolve => {
-    let received = ''
-    process.stdin.setEncoding('utf8')
-    process.stdin.on('data', (chunk: string) => {
-      received += chunk
-      if (received.includes('go\n')) resolve()
-    })
-    process.stdin.on('end', () => {
-      if (!received.includes('go\n')) process.exit(0)
-    })
-  })
 }
 
 /** The input's end offsets and the group's committed offsets, by partition. */

@@ -18,11 +18,10 @@ import { describe, expect, it } from 'vitest'
 import type { Producer } from '../../src/client/producer.ts'
 import { Weir } from '../../src/client/weir.ts'
 import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
-import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
-import { immediateScheduler } from '../helpers/client-fixtures.ts'
+import { ManualClock } from '../../src/util/clock.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
-import { committedValues } from '../helpers/txn-fixtures.ts'
+import { committedValues, manualTicks } from '../helpers/txn-fixtures.ts'
 
 const PARTITIONS = 2
 const IDS = ['A', 'B'] as const
@@ -51,21 +50,6 @@ interface Model {
   readonly orphans: Map<Id, Txn>
   readonly groupOffsets: Map<number, number>
   counter: number
-}
-
-/** A scheduler whose periodic tasks run only on `tick()`; one-shot timers run at once. */
-function manualTicks(): Scheduler & { tick(): void } {
-  const tasks = new Set<() => void>()
-  return {
-    every(_intervalMs, task) {
-      tasks.add(task)
-      return () => tasks.delete(task)
-    },
-    after: immediateScheduler.after,
-    tick() {
-      for (const task of [...tasks]) task()
-    },
-  }
 }
 
 class Real {

@@ -11,11 +11,11 @@ import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
 import { encodeBatch } from '../../src/log/record-batch.ts'
 import { TransactionLog, TRANSACTION_STATE_TOPIC } from '../../src/txn/transaction-log.ts'
-import { ManualClock, type Scheduler } from '../../src/util/clock.ts'
+import { ManualClock } from '../../src/util/clock.ts'
 import { immediateScheduler, interceptedTransport, readPartition } from
   '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
-import { committedValues } from '../helpers/txn-fixtures.ts'
+import { committedValues, manualTicks } from '../helpers/txn-fixtures.ts'
 
 const values = (strings: readonly string[]) => strings.map(value => ({ value }))
 
@@ -229,21 +229,6 @@ describe('transactions and the log cleaner', () => {
     })
   })
 })
-
-/** A scheduler whose periodic tasks run only when `tick()` is called. */
-function manualTicks(): Scheduler & { tick(): void } {
-  const tasks = new Set<() => void>()
-  return {
-    every(_intervalMs, task) {
-      tasks.add(task)
-      return () => tasks.delete(task)
-    },
-    after: immediateScheduler.after,
-    tick() {
-      for (const task of [...tasks]) task()
-    },
-  }
-}
 
 describe('transaction timeouts and recovery', () => {
   it('the broker aborts a transaction past its timeout; the producer learns it and carries on', async () => {
