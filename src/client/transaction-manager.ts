@@ -15,7 +15,7 @@
  * the producer's `retryBackoffMs` up to `retries` times.
  *
  * Partitions are added to the transaction before the first batch goes to them; additions
- * requested while one is in flight are sent together in the next request.
+ * requested while one is in flight join its retries or the next request.
  */
 import { WeirError } from '../errors.ts'
 import type { TopicPartition } from '../group/assignor.ts'
@@ -46,7 +46,7 @@ export class TransactionManager {
   private readonly added = new Set<string>()
   /** The coordinator knows of this transaction (partitions or offsets were added). */
   private touched = false
-  private waiting = new Map<string, TopicPartition>()
+  private readonly waiting = new Map<string, TopicPartition>()
   private adding: Promise<void> | undefined
   private failure: WeirError | undefined
 
@@ -72,6 +72,7 @@ export class TransactionManager {
     this.checkNotFenced()
     if (this.state !== 'ready') throw stateError(`beginTransaction() while ${this.state}`)
     this.added.clear()
+    this.waiting.clear()
     this.touched = false
     this.failure = undefined
     this.state = 'in-transaction'
@@ -88,31 +89,38 @@ export class TransactionManager {
     }
   }
 
-  /** Adds the partitions to the transaction unless already added. */
+  /**
+   * Adds the partitions to the transaction unless already added. One request is in flight at a
+   * time; partitions asked for meanwhile join its next attempt (a CONCURRENT_TRANSACTIONS retry)
+   * or the next request, so a transaction's first sends to several partitions cost about one
+   * AddPartitionsToTxn, not one each.
+   */
   async addPartitions(topic: string, partitions: Iterable<number>): Promise<void> {
+    const mine: string[] = []
     for (const partition of partitions) {
       const id = key(topic, partition)
-      if (!this.added.has(id)) this.waiting.set(id, { topic, partition })
+      if (this.added.has(id)) continue
+      mine.push(id)
+      this.waiting.set(id, { topic, partition })
     }
-    while (this.waiting.size > 0) {
-      if (this.adding === undefined) {
-        const batch = this.waiting
-        this.waiting = new Map()
-        this.adding = this.sendAddPartitions(batch).finally(() => {
-          this.adding = undefined
-        })
-      }
+    while (this.state === 'in-transaction' && mine.some(id => !this.added.has(id))) {
+      this.adding ??= this.sendAddPartitions().finally(() => {
+        this.adding = undefined
+      })
       await this.adding
     }
-    // Another call may still be adding one of ours: wait for it.
-    while (this.adding !== undefined) await this.adding
     this.checkCanSend()
   }
 
-  private async sendAddPartitions(batch: Map<string, TopicPartition>): Promise<void> {
+  private async sendAddPartitions(): Promise<void> {
+    const batch = new Map<string, TopicPartition>()
     try {
-      await this.retrying(() => this.transport.addPartitionsToTxn({ ...this.identity(),
-        partitions: [...batch.values()] }))
+      await this.retrying(() => {
+        for (const [id, partition] of this.waiting) batch.set(id, partition)
+        this.waiting.clear()
+        return this.transport.addPartitionsToTxn({ ...this.identity(),
+          partitions: [...batch.values()] })
+      })
       for (const id of batch.keys()) this.added.add(id)
       this.touched = true
     } catch (error) {
