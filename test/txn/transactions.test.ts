@@ -187,6 +187,30 @@ describe('transactions end to end', () => {
   })
 })
 
+describe('adding partitions', () => {
+  it('partitions asked for while AddPartitionsToTxn is retrying join that request', async () => {
+    await withBroker(async (_weir, inner) => {
+      const accepted: string[][] = []
+      let busy = 1
+      const transport: Transport = interceptedTransport(inner, {
+        addPartitionsToTxn: async (next, request) => {
+          if (busy-- > 0) throw new WeirError('CONCURRENT_TRANSACTIONS', 'completing')
+          await next(request)
+          accepted.push(request.partitions.map(tp => `${tp.topic}/${tp.partition}`))
+        },
+      })
+      const weir = new Weir(transport, undefined, immediateScheduler)
+      const producer = weir.producer({ transactionalId: 'tx' })
+      await producer.initTransactions()
+      await producer.transaction(async tx => {
+        await Promise.all([0, 1].map(partition =>
+          tx.send({ topic: 'out', messages: [{ value: `v${partition}`, partition }] })))
+      })
+      expect(accepted).toEqual([['out/0', 'out/1']])
+    })
+  })
+})
+
 describe('transactions and the log cleaner', () => {
   it('compaction drops aborted data, keeps committed data and never cleans an open transaction', async () => {
     await withBroker(async (weir, transport) => {
