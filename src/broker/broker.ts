@@ -123,8 +123,11 @@ export class Broker {
       for (let p = from; p < topic.partitions; p++) {
         const directory = join(this.topicDirectory(topic), String(p))
         await this.fs.mkdir(directory)
+        const verify = (header: BatchHeader): void => this.verifier?.verify({
+          producerId: header.producerId, producerEpoch: header.producerEpoch,
+          transactional: isTransactional(header) }, topic.name, p)
         opened.push(await Partition.open({ directory, config, fs: this.fs, clock: this.clock,
-          scheduler: this.scheduler }))
+          scheduler: this.scheduler, verify }))
       }
     } catch (error) {
       await Promise.allSettled(opened.slice(from).map(partition => partition.close()))
@@ -312,13 +315,7 @@ export class Broker {
         throw new WeirError('INVALID_TOPIC_EXCEPTION', `Topic '${request.topic}' is internal; `
           + 'clients cannot produce to it.')
       }
-      const verifier = this.verifier
-      const verify = verifier === undefined ? undefined : (header: BatchHeader) => {
-        verifier.verify({ producerId: header.producerId, producerEpoch: header.producerEpoch,
-          transactional: isTransactional(header) }, request.topic, request.partition)
-      }
-      return this.partition(request.topic, request.partition)
-        .produce(request.batch, request.acks, verify)
+      return this.partition(request.topic, request.partition).produce(request.batch, request.acks)
     } catch (error) {
       return Promise.reject(error)
     }

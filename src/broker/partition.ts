@@ -63,6 +63,8 @@ export interface MarkerRequest {
 
 export interface PartitionOptions {
   readonly directory: string
+  /** Checks every producer batch before it is appended (the broker's TransactionVerifier). */
+  readonly verify?: (header: BatchHeader) => void
   readonly config: Partial<LogConfig>
   readonly fs: FileSystem
   readonly clock: Clock
@@ -83,6 +85,7 @@ export class Partition {
     readonly producerState: ProducerStateManager,
     readonly transactions: PartitionTransactions,
     snapshotOffset: number,
+    private readonly verify: ((header: BatchHeader) => void) | undefined,
   ) {
     this.snapshotOffset = snapshotOffset
   }
@@ -96,7 +99,7 @@ export class Partition {
     const transactions = new PartitionTransactions(snapshot?.transactions)
     const from = snapshot?.offset ?? log.logStartOffset
     await rebuildProducerState(log, state, transactions, from)
-    return new Partition(log, state, transactions, snapshot?.offset ?? -1)
+    return new Partition(log, state, transactions, snapshot?.offset ?? -1, options.verify)
   }
 
   /** First offset a read_committed reader may not see (≤ the high watermark). */
@@ -114,10 +117,10 @@ export class Partition {
 
   /**
    * Appends a producer's batch.
-   * @throws PRODUCER_FENCED, OUT_OF_ORDER_SEQUENCE (nothing written), and the log's errors
+   * @throws PRODUCER_FENCED, OUT_OF_ORDER_SEQUENCE, the verifier's INVALID_TXN_STATE and
+   *   TRANSACTION_TIMED_OUT (nothing written), and the log's errors
    */
-  produce(batch: Buffer, acks: Acks, verify?: (header: BatchHeader) => void):
-  Promise<ProduceResult> {
+  produce(batch: Buffer, acks: Acks): Promise<ProduceResult> {
     try {
       if (batch.length < BATCH_HEADER_BYTES) {
         throw new WeirError('CORRUPT_MESSAGE', `A batch of ${batch.length} bytes is shorter than `
@@ -126,7 +129,7 @@ export class Partition {
       const header = readBatchHeader(batch, 0)
       const info = producerInfo(header)
       if (info !== undefined) {
-        verify?.(header)
+        this.verify?.(header)
         const check = this.producerState.check(info, this.log.logStartOffset > 0)
         if (check.kind === 'duplicate') return this.answerDuplicate(check.batch)
       }
