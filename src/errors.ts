@@ -50,6 +50,7 @@ export const errorCodes = [
   'TRANSACTIONAL_ID_NOT_FOUND',
   'UNSTABLE_OFFSET_COMMIT',
   'WEIR_ERR_TRANSACTION_ABORTABLE',
+  'WEIR_ERR_STORE_IO',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -103,6 +104,7 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   TRANSACTIONAL_ID_NOT_FOUND: { retriable: false, kafkaErrorCode: 105 },
   UNSTABLE_OFFSET_COMMIT: { retriable: true, kafkaErrorCode: 88 },
   WEIR_ERR_TRANSACTION_ABORTABLE: { retriable: false },
+  WEIR_ERR_STORE_IO: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')
