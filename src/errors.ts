@@ -51,7 +51,7 @@ export const errorCodes = [
   'UNSTABLE_OFFSET_COMMIT',
   'WEIR_ERR_TRANSACTION_ABORTABLE',
   'WEIR_ERR_STORE_IO',
-  'WEIR_ERR_SERDE',
+  'WEIR_ERR_SERDE_FAILED',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -106,7 +106,7 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   UNSTABLE_OFFSET_COMMIT: { retriable: true, kafkaErrorCode: 88 },
   WEIR_ERR_TRANSACTION_ABORTABLE: { retriable: false },
   WEIR_ERR_STORE_IO: { retriable: false },
-  WEIR_ERR_SERDE: { retriable: false },
+  WEIR_ERR_SERDE_FAILED: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')

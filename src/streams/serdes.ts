@@ -1,8 +1,8 @@
 /**
  * Serdes: how a topology turns record keys and values into bytes and back (Kafka Streams' Serde).
- * A record's null value stays null (a tombstone), so `deserialize` receives null only for
- * those; every other failure to decode is a WEIR_ERR_SERDE error naming the serde, which the
- * runtime hands to the configured deserialization error handler — never a silent skip.
+ * A null value (a tombstone) never reaches a serde: it stays null. A failure to encode or
+ * decode is a WEIR_ERR_SERDE_FAILED error naming the serde, which the runtime hands to the
+ * configured deserialization error handler — never a silent skip.
  *
  * Out of the box: `json<T>()` (UTF-8 JSON), `string()` (UTF-8), `bytes()` (as stored) and
  * `protobuf<T>(type)` for a protobufjs message type (values are plain objects: enums as their
@@ -20,7 +20,7 @@ export interface Serde<T> {
 }
 
 function failure(serde: string, action: 'serialize' | 'deserialize', cause: unknown): WeirError {
-  return new WeirError('WEIR_ERR_SERDE', `The ${serde} serde could not ${action} a value `
+  return new WeirError('WEIR_ERR_SERDE_FAILED', `The ${serde} serde could not ${action} a value `
     + `(${cause instanceof Error ? cause.message : String(cause)}); check the topic's producers `
     + 'and the serde given to the topology.', { cause })
 }

@@ -1,6 +1,6 @@
 /**
  * Goal: every built-in serde round-trips the values it accepts, and refuses bad bytes with
- * WEIR_ERR_SERDE naming the serde (a deserialization error is never silent).
+ * WEIR_ERR_SERDE_FAILED naming the serde (a deserialization error is never silent).
  */
 import fc from 'fast-check'
 import protobufjs from 'protobufjs'
@@ -40,8 +40,8 @@ describe('serdes', () => {
     }), { numRuns: numRuns(200) })
   })
 
-  it('refuses what it cannot read or write with WEIR_ERR_SERDE naming the serde', () => {
-    const code = { code: 'WEIR_ERR_SERDE' }
+  it('refuses what it cannot read or write with WEIR_ERR_SERDE_FAILED naming the serde', () => {
+    const code = { code: 'WEIR_ERR_SERDE_FAILED' }
     expect(() => json().deserialize(Buffer.from('{nope'))).toThrow(expect.objectContaining(code))
     expect(() => json().serialize(undefined)).toThrow(expect.objectContaining(code))
     expect(() => string().deserialize(Buffer.from([0xc3, 0x28])))
