@@ -1,7 +1,11 @@
 /**
  * What every benchmark script shares: flag parsing, progress logging to stderr, medians and
- * rounding for the JSON figures, and a GC between phases when run with --expose-gc.
+ * rounding for the JSON figures, a GC between phases when run with --expose-gc, and the scratch
+ * directories the phases run in.
  */
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
 
 /** Starts a timed phase from a clean heap when node runs with --expose-gc (npm run bench:*). */
 export function collectGarbage(): void {
@@ -48,4 +52,47 @@ export function readFlags(argv: readonly string[], visit: (reader: FlagReader) =
     }
     visit({ flag, value, int })
   }
+}
+
+/**
+ * A bench's scratch root (`<dir or os.tmpdir()>/weir-<name>-XXXX`) and the fresh, numbered
+ * directories each phase or round runs in (deleted afterwards, so disks do not fill up).
+ */
+export interface BenchDirectory {
+  readonly root: string
+  /** The root and where it came from, for the progress log. */
+  readonly description: string
+  /** Runs `body` in a new directory under the root and deletes it afterwards. */
+  inFreshDir<T>(name: string, body: (dir: string) => Promise<T>): Promise<T>
+  /** Deletes the root and everything in it. */
+  remove(): Promise<void>
+}
+
+export async function openBenchDirectory(name: string, dirFlag: string | undefined):
+Promise<BenchDirectory> {
+  const base = dirFlag ?? os.tmpdir()
+  await fs.mkdir(base, { recursive: true })
+  const root = await fs.mkdtemp(path.join(base, `weir-${name}-`))
+  let counter = 0
+  return {
+    root,
+    description: `${root}${dirFlag === undefined ? ' (os.tmpdir())' : ' (--dir)'}`,
+    async inFreshDir(label, body) {
+      const dir = path.join(root, `${String(counter++).padStart(2, '0')}-${label}`)
+      await fs.mkdir(dir)
+      try {
+        return await body(dir)
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true })
+      }
+    },
+    remove: () => fs.rm(root, { recursive: true, force: true }),
+  }
+}
+
+/** The machine a result was measured on (the last fields of every bench's JSON). */
+export function machineFields(): { node: string, platform: string, cpus: number,
+  cpu_model: string } {
+  return { node: process.version, platform: `${os.platform()}-${os.arch()} ${os.release()}`,
+    cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown' }
 }

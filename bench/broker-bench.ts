@@ -19,12 +19,10 @@
  * application, and the rate pacing needs a timer that keeps the process alive.
  */
 import {
-  benchLogger, collectGarbage, median, readFlags, round,
+  benchLogger, collectGarbage, machineFields, median, openBenchDirectory, readFlags, round,
 } from './bench-common.ts'
 import { randomBytes } from 'node:crypto'
-import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
-import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Consumer } from '../src/client/consumer.ts'
 import type { Message, Producer } from '../src/client/producer.ts'
@@ -100,16 +98,11 @@ const latencySettings: Partial<ProducerConfig> = { acks: 'all', lingerMs: 0 }
 
 // --- directories -------------------------------------------------------------------------------
 
-const baseDir = args.dir ?? os.tmpdir()
-await fs.mkdir(baseDir, { recursive: true })
-const rootDir = await fs.mkdtemp(path.join(baseDir, 'weir-broker-bench-'))
-let dirCounter = 0
+const scratch = await openBenchDirectory('broker-bench', args.dir)
 
 /** Opens Weir in a fresh directory under the bench root with the bench topic; removes it after. */
-async function withWeir<T>(name: string, body: (weir: Weir) => Promise<T>): Promise<T> {
-  const dir = path.join(rootDir, `${String(dirCounter++).padStart(2, '0')}-${name}`)
-  await fs.mkdir(dir)
-  try {
+function withWeir<T>(name: string, body: (weir: Weir) => Promise<T>): Promise<T> {
+  return scratch.inFreshDir(name, async dir => {
     const weir = await Weir.open({ dir })
     try {
       await weir.admin().createTopics([{ topic: TOPIC, partitions: args.partitions }])
@@ -117,9 +110,7 @@ async function withWeir<T>(name: string, body: (weir: Weir) => Promise<T>): Prom
     } finally {
       await weir.close()
     }
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 // --- timing ------------------------------------------------------------------------------------
@@ -384,7 +375,7 @@ async function latencyPhase(output: Record<string, unknown>): Promise<void> {
 // --- main --------------------------------------------------------------------------------------
 
 const output: Record<string, unknown> = {}
-log(`bench directory: ${rootDir}${args.dir === undefined ? ' (os.tmpdir())' : ' (--dir)'}`)
+log(`bench directory: ${scratch.description}`)
 log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} cpus; `
   + `${format(args.records)} records × ${VALUE_BYTES} B, ${args.partitions} partitions, `
   + `sends of ${args.sendRecords} × ${args.sendsInFlight} in flight, lingerMs ${args.lingerMs}, `
@@ -397,7 +388,7 @@ try {
   collectGarbage()
   if (runs('latency')) await latencyPhase(output)
 } finally {
-  await fs.rm(rootDir, { recursive: true, force: true })
+  await scratch.remove()
 }
 
 const result = {
@@ -413,10 +404,7 @@ const result = {
   rounds: args.rounds,
   latency_seconds: args.latencySeconds,
   flush: 'always',
-  dir: rootDir,
-  node: process.version,
-  platform: `${os.platform()}-${os.arch()} ${os.release()}`,
-  cpus: os.cpus().length,
-  cpu_model: os.cpus()[0]?.model ?? 'unknown',
+  dir: scratch.root,
+  ...machineFields(),
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)

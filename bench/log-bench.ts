@@ -10,7 +10,7 @@
  * Phases: crc, ceiling, always, pipelined, never, read, read_batches, append_1k.
  */
 import {
-  benchLogger, collectGarbage, median, readFlags, round,
+  benchLogger, collectGarbage, machineFields, median, openBenchDirectory, readFlags, round,
 } from './bench-common.ts'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
@@ -67,21 +67,8 @@ const TIMESTAMP = Date.now()
 
 // --- directories -------------------------------------------------------------------------------
 
-const baseDir = args.dir ?? os.tmpdir()
-await fs.mkdir(baseDir, { recursive: true })
-const rootDir = await fs.mkdtemp(path.join(baseDir, 'weir-log-bench-'))
-let dirCounter = 0
-
-/** Runs `body` in a fresh directory under the bench root and deletes it afterwards. */
-async function inFreshDir<T>(name: string, body: (dir: string) => Promise<T>): Promise<T> {
-  const dir = path.join(rootDir, `${String(dirCounter++).padStart(2, '0')}-${name}`)
-  await fs.mkdir(dir)
-  try {
-    return await body(dir)
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true })
-  }
-}
+const scratch = await openBenchDirectory('log-bench', args.dir)
+const inFreshDir = scratch.inFreshDir
 
 // --- data --------------------------------------------------------------------------------------
 
@@ -341,7 +328,7 @@ function report(name: string, result: Timed): void {
 
 const output: Record<string, unknown> = {}
 const notes: string[] = []
-log(`bench directory: ${rootDir}${args.dir === undefined ? ' (os.tmpdir())' : ' (--dir)'}`)
+log(`bench directory: ${scratch.description}`)
 log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} cpus`)
 
 try {
@@ -471,7 +458,7 @@ try {
       + 'mb_per_s counts value bytes (1 MB = 10^6 B)')
   }
 } finally {
-  await fs.rm(rootDir, { recursive: true, force: true })
+  await scratch.remove()
 }
 
 const result = {
@@ -479,11 +466,8 @@ const result = {
   records: args.records,
   batch_records: args.batchRecords,
   pipeline_depth: PIPELINE_DEPTH,
-  dir: rootDir,
-  node: process.version,
-  platform: `${os.platform()}-${os.arch()} ${os.release()}`,
-  cpus: os.cpus().length,
-  cpu_model: os.cpus()[0]?.model ?? 'unknown',
+  dir: scratch.root,
+  ...machineFields(),
   notes,
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -19,11 +19,11 @@
  *   npm run bench:txn -- [--records N] [--rounds N] [--commit-interval-ms N] [--partitions N]
  *                        [--batch-bytes N] [--dir PATH]
  */
-import { benchLogger, collectGarbage, median, readFlags, round } from './bench-common.ts'
+import {
+  benchLogger, collectGarbage, machineFields, median, openBenchDirectory, readFlags, round,
+} from './bench-common.ts'
 import { randomBytes } from 'node:crypto'
-import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
-import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Consumer } from '../src/client/consumer.ts'
 import type { Message, Producer } from '../src/client/producer.ts'
@@ -72,10 +72,21 @@ function parseArgs(argv: readonly string[]): Args {
 const args = parseArgs(process.argv.slice(2))
 const log = benchLogger('txn-bench')
 const format = (n: number): string => Math.round(n).toLocaleString('en-US')
-const baseDir = args.dir ?? os.tmpdir()
-await fs.mkdir(baseDir, { recursive: true })
-const rootDir = await fs.mkdtemp(path.join(baseDir, 'weir-txn-bench-'))
-let dirCounter = 0
+const scratch = await openBenchDirectory('txn-bench', args.dir)
+
+/** Opens Weir in a fresh directory with the input and output topics; removes it after. */
+function withWeir<T>(name: string, body: (weir: Weir) => Promise<T>): Promise<T> {
+  return scratch.inFreshDir(name, async dir => {
+    const weir = await Weir.open({ dir })
+    try {
+      await weir.admin().createTopics([{ topic: INPUT, partitions: args.partitions },
+        { topic: OUTPUT, partitions: args.partitions }])
+      return await body(weir)
+    } finally {
+      await weir.close()
+    }
+  })
+}
 
 /** Random 100-byte values, one pool for the whole run; input records are views into it. */
 const valuePool = randomBytes(args.records * VALUE_BYTES)
@@ -191,13 +202,8 @@ async function checkRound(weir: Weir, mode: Mode, records: number): Promise<void
 }
 
 /** One copy of `records` records in a fresh directory; the fill and set-up are not timed. */
-async function copyRound(mode: Mode, records: number): Promise<CopyResult> {
-  const dir = path.join(rootDir, `${String(dirCounter++).padStart(2, '0')}-${mode}`)
-  await fs.mkdir(dir)
-  const weir = await Weir.open({ dir })
-  try {
-    await weir.admin().createTopics([{ topic: INPUT, partitions: args.partitions },
-      { topic: OUTPUT, partitions: args.partitions }])
+function copyRound(mode: Mode, records: number): Promise<CopyResult> {
+  return withWeir(mode, async weir => {
     await fillInput(weir, records)
     const producer = weir.producer({ batchBytes: args.batchBytes,
       ...(mode === 'transactional' ? { transactionalId: 'bench-copier' } : {}) })
@@ -211,10 +217,7 @@ async function copyRound(mode: Mode, records: number): Promise<CopyResult> {
     const seconds = (performance.now() - started) / 1000
     await checkRound(weir, mode, records)
     return { ...result, seconds }
-  } finally {
-    await weir.close()
-    await fs.rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 const COMMIT_COST_ITERATIONS = 200
@@ -225,13 +228,8 @@ const COMMIT_COST_ITERATIONS = 200
  * commit) and as at-least-once (send, await, commit offsets). Far steadier than the throughput
  * ratio on a shared machine, and divided by the commit interval it estimates the overhead.
  */
-async function commitPointMs(mode: Mode): Promise<number> {
-  const dir = path.join(rootDir, `${String(dirCounter++).padStart(2, '0')}-cost-${mode}`)
-  await fs.mkdir(dir)
-  const weir = await Weir.open({ dir })
-  try {
-    await weir.admin().createTopics([{ topic: INPUT, partitions: args.partitions },
-      { topic: OUTPUT, partitions: args.partitions }])
+function commitPointMs(mode: Mode): Promise<number> {
+  return withWeir(`cost-${mode}`, async weir => {
     const producer = weir.producer(mode === 'transactional'
       ? { transactionalId: 'bench-cost' } : {})
     if (mode === 'transactional') await producer.initTransactions()
@@ -254,14 +252,11 @@ async function commitPointMs(mode: Mode): Promise<number> {
       times.push(performance.now() - started)
     }
     return median(times)
-  } finally {
-    await weir.close()
-    await fs.rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 const output: Record<string, unknown> = {}
-log(`bench directory: ${rootDir}${args.dir === undefined ? ' (os.tmpdir())' : ' (--dir)'}`)
+log(`bench directory: ${scratch.description}`)
 log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} cpus; `
   + `${format(args.records)} records × ${VALUE_BYTES} B, ${args.partitions} partitions, commit `
   + `every ${args.commitIntervalMs} ms, batchBytes ${args.batchBytes}`)
@@ -298,7 +293,7 @@ try {
     }
   }
 } finally {
-  await fs.rm(rootDir, { recursive: true, force: true })
+  await scratch.remove()
 }
 
 const transactional = median(rates.transactional)
@@ -331,10 +326,7 @@ const result = {
   rounds: args.rounds,
   isolation_level: 'read_committed',
   flush: 'always',
-  dir: rootDir,
-  node: process.version,
-  platform: `${os.platform()}-${os.arch()} ${os.release()}`,
-  cpus: os.cpus().length,
-  cpu_model: os.cpus()[0]?.model ?? 'unknown',
+  dir: scratch.root,
+  ...machineFields(),
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)
