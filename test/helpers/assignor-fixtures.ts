@@ -3,7 +3,7 @@
  * checks every assignment must pass.
  */
 import { fc } from '@fast-check/vitest'
-import { expect } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Assignor, AssignorMember, TopicPartition } from '../../src/group/assignor.ts'
 
 export function member(memberId: string, topics: readonly string[], groupInstanceId?: string,
@@ -108,4 +108,47 @@ export function expectOrderIndependent(assignor: Assignor, members: readonly Ass
   for (const m of members) {
     expect(reordered.get(m.memberId)).toEqual(original.get(m.memberId))
   }
+}
+
+/**
+ * Kafka's cases that RangeAssignorTest and RoundRobinAssignorTest share (test names kept):
+ * groups too simple for the two strategies to differ, so both must give exactly these answers.
+ */
+export function itAssignsSimpleGroupsLikeKafka(assignor: Assignor): void {
+  const assign = assignWith(assignor)
+  describe('cases both Kafka assignor tests share', () => {
+    it('testOneConsumerNoTopic and testOneConsumerNonexistentTopic: an empty entry', () => {
+      expect(assign([member('consumer1', [])], {})).toEqual(new Map([['consumer1', []]]))
+      expect(assign([member('consumer1', ['topic1'])], {})).toEqual(new Map([['consumer1', []]]))
+    })
+
+    it('testOneConsumerOneTopic and testOnlyAssignsPartitionsFromSubscribedTopics', () => {
+      const all = [tp('topic1', 0), tp('topic1', 1), tp('topic1', 2)]
+      expect(assign([member('consumer1', ['topic1'])], { topic1: 3 }).get('consumer1')).toEqual(all)
+      expect(assign([member('consumer1', ['topic1'])], { topic1: 3, other: 3 }).get('consumer1'))
+        .toEqual(all)
+    })
+
+    it('testOneConsumerMultipleTopics', () => {
+      expect(assign([member('consumer1', ['topic1', 'topic2'])], { topic1: 1, topic2: 2 })
+        .get('consumer1')).toEqual([tp('topic1', 0), tp('topic2', 0), tp('topic2', 1)])
+    })
+
+    it('testTwoConsumersOneTopicOnePartition and testTwoConsumersOneTopicTwoPartitions', () => {
+      const consumers = [member('consumer1', ['topic1']), member('consumer2', ['topic1'])]
+      expect(assign(consumers, { topic1: 1 }))
+        .toEqual(new Map([['consumer1', [tp('topic1', 0)]], ['consumer2', []]]))
+      expect(assign(consumers, { topic1: 2 }))
+        .toEqual(new Map([['consumer1', [tp('topic1', 0)]], ['consumer2', [tp('topic1', 1)]]]))
+    })
+
+    it('testMultipleConsumersMixedTopics', () => {
+      const result = assign([member('consumer1', ['topic1']),
+        member('consumer2', ['topic1', 'topic2']), member('consumer3', ['topic1'])],
+      { topic1: 3, topic2: 2 })
+      expect(result.get('consumer1')).toEqual([tp('topic1', 0)])
+      expect(result.get('consumer2')).toEqual([tp('topic1', 1), tp('topic2', 0), tp('topic2', 1)])
+      expect(result.get('consumer3')).toEqual([tp('topic1', 2)])
+    })
+  })
 }

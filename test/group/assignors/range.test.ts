@@ -12,7 +12,7 @@ import type { AssignorMember, TopicPartition } from '../../../src/group/assignor
 import { assignorByName } from '../../../src/group/assignors/index.ts'
 import { compareMembers, rangeAssignor } from '../../../src/group/assignors/range.ts'
 import {
-  assignWith, countsArbitrary, expectOrderIndependent, expectValidAndComplete, member,
+  assignWith, countsArbitrary, itAssignsSimpleGroupsLikeKafka, expectOrderIndependent, expectValidAndComplete, member,
   memberSpecsArbitrary, membersOf, partitionsPerTopicOf, tp, withShuffledMembers,
 } from '../../helpers/assignor-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../../helpers/num-runs.ts'
@@ -24,39 +24,7 @@ const assign = assignWith(rangeAssignor)
 // Expected assignments from apache/kafka,
 // clients/src/test/java/org/apache/kafka/clients/consumer/RangeAssignorTest.java (test names kept).
 describe('rangeAssignor, Kafka RangeAssignorTest cases', () => {
-  it('testOneConsumerNoTopic and testOneConsumerNonexistentTopic: an empty entry', () => {
-    expect(assign([member('consumer1', [])], {})).toEqual(new Map([['consumer1', []]]))
-    expect(assign([member('consumer1', ['topic1'])], {})).toEqual(new Map([['consumer1', []]]))
-  })
-
-  it('testOneConsumerOneTopic and testOnlyAssignsPartitionsFromSubscribedTopics', () => {
-    const all = [tp('topic1', 0), tp('topic1', 1), tp('topic1', 2)]
-    expect(assign([member('consumer1', ['topic1'])], { topic1: 3 }).get('consumer1')).toEqual(all)
-    expect(assign([member('consumer1', ['topic1'])], { topic1: 3, other: 3 }).get('consumer1'))
-      .toEqual(all)
-  })
-
-  it('testOneConsumerMultipleTopics', () => {
-    expect(assign([member('consumer1', ['topic1', 'topic2'])], { topic1: 1, topic2: 2 })
-      .get('consumer1')).toEqual([tp('topic1', 0), tp('topic2', 0), tp('topic2', 1)])
-  })
-
-  it('testTwoConsumersOneTopicOnePartition and testTwoConsumersOneTopicTwoPartitions', () => {
-    const consumers = [member('consumer1', ['topic1']), member('consumer2', ['topic1'])]
-    expect(assign(consumers, { topic1: 1 }))
-      .toEqual(new Map([['consumer1', [tp('topic1', 0)]], ['consumer2', []]]))
-    expect(assign(consumers, { topic1: 2 }))
-      .toEqual(new Map([['consumer1', [tp('topic1', 0)]], ['consumer2', [tp('topic1', 1)]]]))
-  })
-
-  it('testMultipleConsumersMixedTopics', () => {
-    const result = assign([member('consumer1', ['topic1']),
-      member('consumer2', ['topic1', 'topic2']), member('consumer3', ['topic1'])],
-    { topic1: 3, topic2: 2 })
-    expect(result.get('consumer1')).toEqual([tp('topic1', 0)])
-    expect(result.get('consumer2')).toEqual([tp('topic1', 1), tp('topic2', 0), tp('topic2', 1)])
-    expect(result.get('consumer3')).toEqual([tp('topic1', 2)])
-  })
+  itAssignsSimpleGroupsLikeKafka(rangeAssignor)
 
   it('testTwoConsumersTwoTopicsSixPartitions', () => {
     const topics = ['topic1', 'topic2']

@@ -13,7 +13,7 @@ import { assignorByName } from '../../../src/group/assignors/index.ts'
 import { compareMembers } from '../../../src/group/assignors/range.ts'
 import { roundRobinAssignor } from '../../../src/group/assignors/round-robin.ts'
 import {
-  assignWith, countsArbitrary, expectOrderIndependent, expectValidAndComplete, member,
+  assignWith, countsArbitrary, itAssignsSimpleGroupsLikeKafka, expectOrderIndependent, expectValidAndComplete, member,
   memberSpecsArbitrary, membersOf, partitionsPerTopicOf, topicNames, tp, withShuffledMembers,
 } from '../../helpers/assignor-fixtures.ts'
 import { numRuns as defaultNumRuns } from '../../helpers/num-runs.ts'
@@ -26,39 +26,7 @@ const assign = assignWith(roundRobinAssignor)
 // clients/src/test/java/org/apache/kafka/clients/consumer/RoundRobinAssignorTest.java
 // (test names kept).
 describe('roundRobinAssignor, Kafka RoundRobinAssignorTest cases', () => {
-  it('testOneConsumerNoTopic and testOneConsumerNonexistentTopic: an empty entry', () => {
-    expect(assign([member('consumer', [])], {})).toEqual(new Map([['consumer', []]]))
-    expect(assign([member('consumer', ['topic'])], {})).toEqual(new Map([['consumer', []]]))
-  })
-
-  it('testOneConsumerOneTopic and testOnlyAssignsPartitionsFromSubscribedTopics', () => {
-    const all = [tp('topic', 0), tp('topic', 1), tp('topic', 2)]
-    expect(assign([member('consumer', ['topic'])], { topic: 3 }).get('consumer')).toEqual(all)
-    expect(assign([member('consumer', ['topic'])], { topic: 3, other: 3 }).get('consumer'))
-      .toEqual(all)
-  })
-
-  it('testOneConsumerMultipleTopics', () => {
-    expect(assign([member('consumer', ['topic1', 'topic2'])], { topic1: 1, topic2: 2 })
-      .get('consumer')).toEqual([tp('topic1', 0), tp('topic2', 0), tp('topic2', 1)])
-  })
-
-  it('testTwoConsumersOneTopicOnePartition and testTwoConsumersOneTopicTwoPartitions', () => {
-    const consumers = [member('consumer1', ['topic']), member('consumer2', ['topic'])]
-    expect(assign(consumers, { topic: 1 }))
-      .toEqual(new Map([['consumer1', [tp('topic', 0)]], ['consumer2', []]]))
-    expect(assign(consumers, { topic: 2 }))
-      .toEqual(new Map([['consumer1', [tp('topic', 0)]], ['consumer2', [tp('topic', 1)]]]))
-  })
-
-  it('testMultipleConsumersMixedTopics: non-subscribers are skipped', () => {
-    const result = assign([member('consumer1', ['topic1']),
-      member('consumer2', ['topic1', 'topic2']), member('consumer3', ['topic1'])],
-    { topic1: 3, topic2: 2 })
-    expect(result.get('consumer1')).toEqual([tp('topic1', 0)])
-    expect(result.get('consumer2')).toEqual([tp('topic1', 1), tp('topic2', 0), tp('topic2', 1)])
-    expect(result.get('consumer3')).toEqual([tp('topic1', 2)])
-  })
+  itAssignsSimpleGroupsLikeKafka(roundRobinAssignor)
 
   it('testTwoDynamicConsumersTwoTopicsSixPartitions', () => {
     const topics = ['topic1', 'topic2']
