@@ -52,6 +52,11 @@ export const errorCodes = [
   'WEIR_ERR_TRANSACTION_ABORTABLE',
   'WEIR_ERR_STORE_IO',
   'WEIR_ERR_SERDE_FAILED',
+  'WEIR_ERR_STREAMS_TOPOLOGY',
+  'WEIR_ERR_STREAMS_COPARTITION',
+  'WEIR_ERR_STREAMS_ASYNC_EMIT',
+  'WEIR_ERR_STREAMS_PROCESSING',
+  'WEIR_ERR_STREAMS_STATE',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -107,6 +112,11 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   WEIR_ERR_TRANSACTION_ABORTABLE: { retriable: false },
   WEIR_ERR_STORE_IO: { retriable: false },
   WEIR_ERR_SERDE_FAILED: { retriable: false },
+  WEIR_ERR_STREAMS_TOPOLOGY: { retriable: false },
+  WEIR_ERR_STREAMS_COPARTITION: { retriable: false },
+  WEIR_ERR_STREAMS_ASYNC_EMIT: { retriable: false },
+  WEIR_ERR_STREAMS_PROCESSING: { retriable: false },
+  WEIR_ERR_STREAMS_STATE: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')

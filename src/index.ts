@@ -83,3 +83,36 @@ export type {
   ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport,
 } from './client/transport/transport.ts'
 export { EmbeddedTransport, type EmbeddedOptions } from './client/transport/embedded.ts'
+
+// State stores
+export { KeyValueStore, type RangeQuery, type StoreEntry } from './state/key-value-store.ts'
+export {
+  restoreStore, type RestoreOptions, type RestoreProgress, type RestoreResult,
+} from './state/restore.ts'
+
+// Streams
+export { topology, Topology, type StreamOptions, type TableOptions } from './streams/topology.ts'
+export { KStream, KTable } from './streams/kstream.ts'
+export { type StartOptions, StreamsApp } from './streams/streams-app.ts'
+export type { KeyValue, StoreQuery } from './streams/store-query.ts'
+export type { TopologyDescription, SubTopologyDescription } from
+  './streams/topology-description.ts'
+export type { ProcessingGuarantee, ProcessingStep } from './streams/runtime/stream-thread.ts'
+export type {
+  ErrorHandling, ErrorLogEntry, ErrorStage, FailedRecord,
+} from './streams/runtime/error-handling.ts'
+export type { PunctuationType, RecordContext } from './streams/processing-context.ts'
+export { bytes, defaultKeySerde, json, protobuf, type Serde, string } from './streams/serdes.ts'
+export { aggregate } from './streams/operators/aggregate.ts'
+export { count } from './streams/operators/count.ts'
+export { dedupe, type DedupeOptions } from './streams/operators/dedupe.ts'
+export { groupBy, type GroupByOptions } from './streams/operators/group-by.ts'
+export { mapAsync } from './streams/operators/map-async.ts'
+export {
+  process, type ProcessOptions, type Processor, type ProcessorContext,
+} from './streams/operators/process.ts'
+export { reduce } from './streams/operators/reduce.ts'
+export { selectKey } from './streams/operators/select-key.ts'
+export type { StateStore, StoreOptions } from './streams/operators/store-internals.ts'
+export { to, type ToOptions } from './streams/operators/to.ts'
+export { toTable, type ToTableOptions } from './streams/operators/to-table.ts'

@@ -94,6 +94,12 @@ export class KeyValueStore {
     return this.db.getSync(dataKey(key))
   }
 
+  /** The committed value of `key` (what interactive queries read), ignoring buffered writes. */
+  getCommitted(key: Buffer): Buffer | undefined {
+    this.checkOpen()
+    return this.db.getSync(dataKey(key))
+  }
+
   put(key: Buffer, value: Buffer): void {
     this.checkOpen()
     this.pending.set(key.toString('latin1'), { key, value })

@@ -89,3 +89,22 @@ export function protobuf<T extends object>(type: Type): Serde<T> {
     },
   }
 }
+
+/**
+ * The default key serde: strings as UTF-8 (what a producer sending string keys wrote, so keys
+ * partition like theirs), Buffers as they are, anything else as JSON text. Keys read back are
+ * strings. Give a typed serde (`keySerde`) when keys are not strings.
+ */
+export function defaultKeySerde(): Serde<unknown> {
+  return {
+    name: 'key',
+    serialize(value) {
+      if (typeof value === 'string') return Buffer.from(value, 'utf8')
+      if (Buffer.isBuffer(value)) return value
+      const text = JSON.stringify(value)
+      if (text === undefined) throw failure('key', 'serialize', new Error(String(value)))
+      return Buffer.from(text)
+    },
+    deserialize: bytes => bytes.toString('utf8'),
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A stream of records in a topology (Kafka Streams' KStream): values typed `V`, keys `K`.
+ * `pipe()` takes RxJS operators for stateless steps and Weir's operators (selectKey, groupBy,
+ * aggregate, reduce, count, dedupe, toTable, to, process, mapAsync) for keyed and stateful ones.
+ * Building a stream only describes it; a task runs it for each input partition once the app
+ * starts.
+ */
+import type { OperatorFunction } from 'rxjs'
+import type { StreamNode } from './stream-node.ts'
+import type { Topology } from './topology.ts'
+import { to, type ToOptions } from './operators/to.ts'
+import { toTable, type ToTableOptions } from './operators/to-table.ts'
+
+type Op<A, B> = OperatorFunction<A, B>
+
+export class KStream<V, K = string> {
+  /** @internal */
+  constructor(readonly topology: Topology, readonly node: StreamNode) {}
+
+  pipe(): KStream<V, K>
+  pipe<A>(op1: Op<V, A>): KStream<A, K>
+  pipe<A, B>(op1: Op<V, A>, op2: Op<A, B>): KStream<B, K>
+  pipe<A, B, C>(op1: Op<V, A>, op2: Op<A, B>, op3: Op<B, C>): KStream<C, K>
+  pipe<A, B, C, D>(op1: Op<V, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>): KStream<D, K>
+  pipe<A, B, C, D, E>(op1: Op<V, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>,
+    op5: Op<D, E>): KStream<E, K>
+  pipe<A, B, C, D, E, F>(op1: Op<V, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>,
+    op5: Op<D, E>, op6: Op<E, F>): KStream<F, K>
+  pipe<A, B, C, D, E, F, G>(op1: Op<V, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>,
+    op5: Op<D, E>, op6: Op<E, F>, op7: Op<F, G>): KStream<G, K>
+  pipe<A, B, C, D, E, F, G, H>(op1: Op<V, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>,
+    op5: Op<D, E>, op6: Op<E, F>, op7: Op<F, G>, op8: Op<G, H>): KStream<H, K>
+  pipe(...operators: Array<Op<never, unknown>>): KStream<unknown, K> {
+    return new KStream(this.topology, this.topology.pipeNode(this.node,
+      operators as Array<Op<unknown, unknown>>))
+  }
+
+  /** Sends every record to `topic` (a terminal `to()` operator). */
+  to(topic: string, options: ToOptions<V> = {}): void {
+    this.pipe(to(topic, options))
+  }
+
+  /** Materializes the stream as the queryable table `store` (latest value per key). */
+  toTable(store: string, options: ToTableOptions<V> = {}): KTable<V, K> {
+    const stream = this.pipe(toTable(store, options))
+    return new KTable(stream, store)
+  }
+
+  /**
+   * Splits the stream: each record goes to the first branch whose predicate accepts it, or to
+   * the last stream returned (the default branch) when none does — Kafka Streams' split().
+   */
+  branch(...predicates: Array<(value: V, key: K) => boolean>): Array<KStream<V, K>> {
+    return this.topology.branchNodes(this.node,
+      predicates as Array<(value: unknown, key: unknown) => boolean>)
+      .map(node => new KStream<V, K>(this.topology, node))
+  }
+
+  /** One stream of the records of this one and `others`, in arrival order. */
+  merge(...others: Array<KStream<V, K>>): KStream<V, K> {
+    return new KStream(this.topology,
+      this.topology.mergeNode([this.node, ...others.map(other => other.node)]))
+  }
+}
+
+/** A table: the latest value per key, kept in a queryable store (Kafka Streams' KTable). */
+export class KTable<V, K = string> {
+  /** @internal */
+  constructor(private readonly updates: KStream<V, K>, readonly store: string) {}
+
+  /** The table's updates as a stream (each new value of a key; null for a delete). */
+  toStream(): KStream<V, K> {
+    return this.updates
+  }
+}
