@@ -433,8 +433,9 @@ export class StreamThread {
 
   /** Commits, leaves the group, closes tasks and clients. */
   async close(): Promise<void> {
-    if (this.stopped) return this.done
+    if (this.stopped) return this.done.catch(() => undefined)
     await this.shutdown(true).catch(error => this.settleDone.reject(error))
+    await this.running
     this.settleDone.resolve()
     return this.done
   }
@@ -453,7 +454,6 @@ export class StreamThread {
       await this.closeTasks(new Set([...this.tasks.keys(), ...this.opening.keys()]))
       await this.producer.close().catch(() => undefined)
     })
-    await this.running?.catch(() => undefined)
   }
 }
 
