@@ -1,9 +1,12 @@
 import { map, mergeMap, delay } from 'rxjs'
+import protobufjs from 'protobufjs'
 import { afterEach, describe, expect, test } from 'vitest'
 import {
-  count, dedupe, mapAsync, process, reduce, selectKey, string, topology, toTable, WeirError,
+  aggregate, count, dedupe, mapAsync, process, protobuf, reduce, selectKey, string, topology,
+  toTable, WeirError,
 } from '../../src/index.ts'
 import { harness, type Harness } from '../helpers/topology-runner.ts'
+import { readCommitted } from '../helpers/txn-fixtures.ts'
 
 let h: Harness | undefined
 afterEach(async () => {
@@ -157,5 +160,32 @@ describe('operators at run time', () => {
     const failure = await app.done.then(() => undefined, (error: unknown) => error)
     expect(WeirError.is(failure, 'WEIR_ERR_STREAMS_PROCESSING')).toBe(true)
     expect(WeirError.is((failure as Error).cause, 'WEIR_ERR_STREAMS_ASYNC_EMIT')).toBe(true)
+  })
+
+  test('protobuf values are typed from the source serde to the sink serde', async () => {
+    const root = protobufjs.parse(`syntax = "proto3";
+      message Payment { string account = 1; int64 cents = 2; }
+      message Balance { string account = 1; int64 cents = 2; int32 payments = 3; }`,
+    { keepCase: true }).root
+    interface Payment { account: string, cents: number }
+    interface Balance { account: string, cents: number, payments: number }
+    const paymentSerde = protobuf<Payment>(root.lookupType('Payment'))
+    const balanceSerde = protobuf<Balance>(root.lookupType('Balance'))
+    h = await harness([{ topic: 'payments' }, { topic: 'balances' }])
+    const t = topology('proto')
+    t.stream('payments', { serde: paymentSerde }).pipe(
+      aggregate((): Balance => ({ account: '', cents: 0, payments: 0 }),
+        (balance, payment) => ({ account: payment.account, cents: balance.cents + payment.cents,
+          payments: balance.payments + 1 }), { store: 'balances', serde: balanceSerde }))
+      .to('balances', { serde: balanceSerde })
+    await h.produce('payments', [{ key: 'acc', value: paymentSerde.serialize({ account: 'acc',
+      cents: 250 }) }, { key: 'acc', value: paymentSerde.serialize({ account: 'acc', cents: 5 }) }])
+    const app = await h.start(t)
+    await app.caughtUp()
+    expect(await app.query<Balance>('balances').get('acc'))
+      .toEqual({ account: 'acc', cents: 255, payments: 2 })
+    const out = await readCommitted(h.weir.transport, 'balances', 0)
+    expect(out.map(r => balanceSerde.deserialize(r.value!))).toEqual([
+      { account: 'acc', cents: 250, payments: 1 }, { account: 'acc', cents: 255, payments: 2 }])
   })
 })
