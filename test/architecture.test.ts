@@ -8,15 +8,20 @@ import { describe, expect, it } from 'vitest'
 
 const srcRoot = resolve(import.meta.dirname, '../src')
 
-/** Lower rank = lower layer. Files at the src root (errors, limits) sit just above util. */
+/**
+ * Lower rank = lower layer. Files at the src root (errors, limits) sit just above util. The
+ * example apps in `topologies/` (outside src) sit between the public entry and the CLI, which runs
+ * one of them as its main job: only `cli` may import them.
+ */
 const layerRank: Record<string, number> = {
   util: 0, root: 1, log: 2, broker: 3, group: 4, txn: 4, protocol: 5, client: 6, server: 6,
-  state: 7, streams: 8, es: 9, testing: 10, cli: 11, index: 11,
+  state: 7, streams: 8, es: 9, testing: 10, index: 11, topologies: 12, cli: 13,
 }
 
 function layerOf(file: string): string {
   const path = relative(srcRoot, file)
   if (path === 'index.ts') return 'index'
+  if (path.startsWith('../topologies/')) return 'topologies'
   const first = path.split('/')[0]!
   return path.includes('/') ? first : 'root'
 }

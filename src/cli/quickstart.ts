@@ -1,18 +1,25 @@
 /**
- * `weir quickstart`: the main job until the streams runtime exists. On the embedded default (a
- * broker in this process, real files, `flush: 'always'`) under `--dir`, it creates the topic
- * `quickstart` (3 partitions) if missing, produces records with an idempotent producer (keyed by
- * user, so each user's records stay in order in one partition), then consumes them as the group
- * `quickstart-verify` from its committed offsets up to the log end, verifies every record and
- * commits. Running it again produces more and the group picks up where it left off.
+ * `weir quickstart`: the main job (`npm start`). On the embedded default (a broker in this
+ * process, real files, `flush: 'always'`) under `--dir`:
+ * 1. the broker and client: it creates the topic `quickstart` (3 partitions) if missing,
+ *    produces records with an idempotent producer (keyed by user, so each user's records stay in
+ *    order in one partition), then consumes them as the group `quickstart-verify` from its
+ *    committed offsets up to the log end, verifies every record and commits;
+ * 2. streams: it runs the orders CQRS projection end to end and verifies its per-customer table
+ *    against a fold of the order events (quickstart-orders.ts).
+ * Running it again produces more of both; the group and the streams app pick up where they left
+ * off. The last line is a JSON summary.
  */
 import { Weir } from '../client/weir.ts'
 import { systemClock } from '../util/clock.ts'
+import { runOrdersProjection } from './quickstart-orders.ts'
 
 export interface QuickstartOptions {
   readonly dir: string
   readonly records: number
   readonly batchRecords: number
+  /** Orders generated for the streams part. */
+  readonly orders: number
   readonly log: (line: string) => void
 }
 
@@ -33,8 +40,9 @@ export async function quickstart(options: QuickstartOptions): Promise<void> {
     const verified = await consumeUpTo(weir, ends)
     const lag = (await admin.lag(GROUP, [TOPIC])).reduce((sum, p) => sum + p.lag, 0)
     options.log(`consumed and verified ${verified} records as group ${GROUP}; lag now ${lag}`)
+    const projection = await runOrdersProjection(weir, options)
     options.log(JSON.stringify({ produced: options.records, verified,
-      logEndOffsets: ends, lag, produceMs: Math.round(produceMs) }))
+      logEndOffsets: ends, lag, produceMs: Math.round(produceMs), projection }))
   } finally {
     await weir.close()
   }

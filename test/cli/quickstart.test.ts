@@ -1,7 +1,9 @@
 /**
- * Goal: the README's main job (`npm start` = `weir quickstart`) and the example script keep
+ * Goal: the README's main job (`npm start` = `weir quickstart`) and the example scripts keep
  * working. Method: run them as real child processes through the `weir` bin and tsx on a temp dir,
- * twice for the quickstart (the second run must find the first run's records and append after).
+ * twice for the quickstart (the second run must find the first run's records and append after,
+ * and its streams app must fold the new order events into the first run's table; the quickstart
+ * itself checks the table against a fold of every event and fails otherwise).
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -18,21 +20,46 @@ afterEach(async () => {
   if (directory !== undefined) await rm(directory, { recursive: true, force: true })
 })
 
-it('weir quickstart produces, consumes and verifies records as a group, and a second run '
-  + 'continues from the committed offsets',
+interface QuickstartSummary {
+  readonly logEndOffsets: number[]
+  readonly projection: { producedEvents: number, totalEvents: number, customers: number }
+}
+
+function summaryOf(stdout: string): QuickstartSummary {
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as QuickstartSummary
+}
+
+it('weir quickstart produces, consumes and verifies records as a group, runs the orders '
+  + 'projection and verifies its table, and a second run continues from the committed offsets '
+  + 'and the app\'s state',
   async () => {
     directory = await mkdtemp(join(tmpdir(), 'weir-quickstart-'))
-    const args = [join(root, 'bin/weir.js'), 'quickstart', '--dir', directory, '--records', '1500']
+    const args = [join(root, 'bin/weir.js'), 'quickstart', '--dir', directory, '--records', '1500',
+      '--orders', '300']
     const first = await run(process.execPath, args, { cwd: root })
     expect(first.stdout).toContain('consumed and verified 1500 records as group quickstart-verify;'
       + ' lag now 0')
+    expect(first.stdout).toContain('created topics order-events, customer-summaries')
+    expect(first.stdout).toMatch(/^started streams app quickstart-orders \(exactly-once\)/m)
+    expect(first.stdout).toMatch(/^ {2}customer +orders +open +shipped +cancelled +spent/m)
+    const firstSummary = summaryOf(first.stdout)
+    expect(firstSummary.projection.totalEvents).toBe(firstSummary.projection.producedEvents)
+    expect(first.stdout).toContain(`verified all ${firstSummary.projection.customers} customer `
+      + `summaries against a fold of the ${firstSummary.projection.totalEvents} events`)
+
     const second = await run(process.execPath, args, { cwd: root })
     expect(second.stdout).toContain('consumed and verified 1500 records as group quickstart-verify;'
       + ' lag now 0')
-    const summary = JSON.parse(second.stdout.trim().split('\n').at(-1)!) as
-      { logEndOffsets: number[] }
+    expect(second.stdout).not.toContain('created topics')
+    const summary = summaryOf(second.stdout)
     expect(summary.logEndOffsets.reduce((a, b) => a + b, 0)).toBe(3000)
-  }, 60_000)
+    expect(summary.projection.totalEvents).toBe(firstSummary.projection.producedEvents
+      + summary.projection.producedEvents)
+    expect(second.stdout).toContain(`${firstSummary.projection.producedEvents} were there from `
+      + 'earlier runs')
+    expect(second.stdout).toContain(`verified all ${summary.projection.customers} customer `
+      + `summaries against a fold of the ${summary.projection.totalEvents} events`)
+  }, 90_000)
 
 it('the partition-log example compacts to the latest value per key', async () => {
   directory = await mkdtemp(join(tmpdir(), 'weir-example-'))

@@ -188,7 +188,17 @@ export class StreamThread {
     if (this.stopped) return
     const sub = this.subOfTopic.get(batch.topic)
     const task = sub === undefined ? undefined : this.tasks.get(taskId(sub.id, batch.partition))
-    if (task === undefined) return // revoked while the batch was out, or still restoring
+    if (task === undefined) {
+      // Revoked while the batch was out (seek throws: nothing to do), or a task still restoring
+      // (its partitions are paused, so this should not happen): give the records back.
+      try {
+        this.consumer.seek({ topic: batch.topic, partition: batch.partition,
+          offset: batch.records[0]!.offset })
+      } catch {
+        // not assigned any more
+      }
+      return
+    }
     for (const record of batch.records) {
       if (record.offset >= (task.consumed.get(batch.topic) ?? 0)) task.process(record)
     }
