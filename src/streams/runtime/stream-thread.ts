@@ -85,6 +85,8 @@ export class StreamThread {
   private lastCommitMs: number
   private sends: Array<Promise<unknown>> = []
   private failedCommits = 0
+  /** Times the tasks went back to their last commit (see processBatch). */
+  private rewinds = 0
   private stopTimer: (() => void) | undefined
   private tickQueued = false
   private stopped = false
@@ -163,7 +165,8 @@ export class StreamThread {
   private async run(): Promise<void> {
     try {
       for await (const batch of this.consumer) {
-        await this.exclusive(() => this.processBatch(batch))
+        const rewinds = this.rewinds
+        await this.exclusive(() => this.processBatch(batch, rewinds))
         if (this.stopped) break
       }
     } catch (error) {
@@ -184,8 +187,13 @@ export class StreamThread {
     }).catch(error => this.fail(error))
   }
 
-  private async processBatch(batch: ConsumerBatch): Promise<void> {
-    if (this.stopped) return
+  /**
+   * @param rewinds the rewind count when the batch was taken: a rewind since (a failed commit
+   *   while the batch waited for the lock) moved the consumer back to the committed offsets,
+   *   which re-fetches these records, so the batch is dropped.
+   */
+  private async processBatch(batch: ConsumerBatch, rewinds: number): Promise<void> {
+    if (this.stopped || rewinds !== this.rewinds) return
     const sub = this.subOfTopic.get(batch.topic)
     const task = sub === undefined ? undefined : this.tasks.get(taskId(sub.id, batch.partition))
     if (task === undefined) {
@@ -322,6 +330,7 @@ export class StreamThread {
 
   /** Aborts the transaction and takes every task back to its last commit. */
   private async abandon(): Promise<void> {
+    this.rewinds++
     await this.settleSends().catch(() => undefined)
     if (this.inTransaction) {
       try {
