@@ -103,6 +103,11 @@ export class StreamsApp {
     return this.thread.done
   }
 
+  /** The tasks this instance runs now (restored and processing), by id: `<subTopology>_<partition>`. */
+  tasks(): string[] {
+    return this.thread.localTasks().map(task => task.taskId).sort()
+  }
+
   /**
    * Point, range and prefix reads of a store's committed local state (interactive queries):
    * the tasks of this instance only.
