@@ -51,7 +51,6 @@ export interface StartOptions {
 
 export class StreamsApp {
   private closed = false
-  private failure: unknown
 
   private constructor(
     readonly topology: Topology,
@@ -59,11 +58,7 @@ export class StreamsApp {
     private readonly thread: StreamThread,
     private readonly weir: Weir,
     private readonly scheduler: Scheduler,
-  ) {
-    thread.done.catch((error: unknown) => {
-      this.failure = error
-    })
-  }
+  ) {}
 
   /** @internal use `topology.start(options)` */
   static async start(topology: Topology, options: StartOptions): Promise<StreamsApp> {
@@ -124,29 +119,42 @@ export class StreamsApp {
 
   /**
    * Resolves once the app's group has committed everything readable in its input and internal
-   * topics (lag 0 twice in a row, with commits forced meanwhile): for tests and batch jobs.
-   * @throws REQUEST_TIMED_OUT after `timeoutMs` (default 60 s)
+   * topics and this instance's stores hold it: lag 0 twice in a row, each check after a commit
+   * run to completion (store writes applied) and with this instance's assignment settled (joined,
+   * every assigned task restored). For tests and batch jobs.
+   * @throws the error that stopped the app; REQUEST_TIMED_OUT after `timeoutMs` (default 60 s)
    */
   async caughtUp(options: { timeoutMs?: number, pollMs?: number } = {}): Promise<void> {
     const topics = this.subs.flatMap(sub => sub.sources.map(source => source.topic))
     const admin = this.weir.admin()
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+    const timeoutMs = options.timeoutMs ?? 60_000
+    const deadline = Date.now() + timeoutMs
     let zeroInRow = 0
     while (zeroInRow < 2) {
-      if (this.failure !== undefined) throw this.failure
-      if (this.closed) {
-        throw new WeirError('WEIR_ERR_STREAMS_STATE', 'The app was closed before it caught up.')
-      }
-      this.thread.requestCommit()
+      this.checkRunning()
       await sleep(this.scheduler, options.pollMs ?? 20)
+      await this.thread.commitNow()
+      this.checkRunning()
       const lag = await admin.lag(this.topology.appId, topics)
-      const behind = lag.some(partition => partition.lag > 0) || this.thread.restoring
+      const behind = lag.some(partition => partition.lag > 0) || !this.thread.assignmentSettled()
       zeroInRow = behind ? 0 : zeroInRow + 1
       if (Date.now() > deadline) {
         throw new WeirError('REQUEST_TIMED_OUT', `App ${this.topology.appId} did not catch up `
-          + `within ${options.timeoutMs ?? 60_000} ms; lag: ${lag.filter(p => p.lag > 0)
-            .map(p => `${p.topic}/${p.partition}=${p.lag}`).join(', ')}.`)
+          + `within ${timeoutMs} ms; lag: ${lag.filter(p => p.lag > 0)
+            .map(p => `${p.topic}/${p.partition}=${p.lag}`).join(', ') || 'none'}; `
+          + `assignment settled: ${this.thread.assignmentSettled()}.`)
       }
+    }
+    // A commit that started after the last check (a tick) finishes applying its writes first.
+    await this.thread.commitNow()
+    this.checkRunning()
+  }
+
+  private checkRunning(): void {
+    const failure = this.thread.failure
+    if (failure !== undefined) throw failure
+    if (this.closed) {
+      throw new WeirError('WEIR_ERR_STREAMS_STATE', 'The app was closed before it caught up.')
     }
   }
 

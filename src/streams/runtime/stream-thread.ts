@@ -146,14 +146,20 @@ export class StreamThread {
     return [...this.tasks.values()]
   }
 
-  /** Makes the next tick commit, whatever the interval. */
-  requestCommit(): void {
-    this.lastCommitMs = Number.NEGATIVE_INFINITY
+  /** Commits now, under the lock, and resolves once the commit (store writes too) is done. */
+  commitNow(): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.stopped) await this.commit()
+    }).catch(error => this.fail(error))
   }
 
-  /** Whether tasks are still being restored. */
-  get restoring(): boolean {
-    return this.opening.size > 0
+  /** Joined the group, and every assigned partition's task is restored and running. */
+  assignmentSettled(): boolean {
+    if (this.consumer.groupMetadata().generationId < 0 || this.opening.size > 0) return false
+    return this.consumer.assignment().every(tp => {
+      const sub = this.subOfTopic.get(tp.topic)
+      return sub !== undefined && this.tasks.has(taskId(sub.id, tp.partition))
+    })
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -435,8 +441,12 @@ export class StreamThread {
     }
   }
 
+  /** The error that stopped (or is stopping) the thread. */
+  failure: unknown
+
   private async fail(error: unknown): Promise<void> {
-    if (this.stopped) return
+    if (this.stopped || this.failure !== undefined) return
+    this.failure = error
     if (error instanceof SimulatedCrash) await this.crash()
     else await this.shutdown(false)
     this.settleDone.reject(error)
