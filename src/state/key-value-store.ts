@@ -41,7 +41,12 @@ export interface RangeQuery {
 
 type Database = ClassicLevel<Buffer, Buffer>
 
-const dataKey = (key: Buffer): Buffer => Buffer.concat([DATA_START, key])
+function dataKey(key: Buffer): Buffer {
+  const prefixed = Buffer.allocUnsafe(key.length + 1)
+  prefixed[0] = DATA
+  key.copy(prefixed, 1)
+  return prefixed
+}
 
 export class KeyValueStore {
   /** Buffered writes since the last commit; null = delete. Insertion order = write order. */

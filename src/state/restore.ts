@@ -1,8 +1,7 @@
 /**
  * Restores a state store from its changelog partition (Kafka Streams' StoreChangelogReader): read
- * with read_committed from the store's checkpoint to the changelog's end, apply the records (the
- * last value per key of each fetch) with the checkpoint in one atomic batch per fetch, report
- * progress.
+ * with read_committed from the store's checkpoint to the changelog's end, apply each fetch's
+ * records in order with the checkpoint in one atomic batch, report progress.
  *
  * The end is the changelog's last stable offset, taken once at the start. The loop compares the
  * position with it and moves the position to each fetch's `nextOffset`, never waiting for a
@@ -69,15 +68,16 @@ Promise<RestoreResult> {
     if (result === undefined) throw noProgress(store, position, endOffset)
     if (result.error !== undefined) throw result.error
     if (result.nextOffset <= position) throw noProgress(store, position, endOffset)
-    // Only the last write of a key in this fetch matters: LevelDB gets one write per key.
-    const latest = new Map<string, { key: Buffer, value: Buffer | null }>()
+    // In changelog order: a LevelDB batch applies its writes in order, so the last write of a
+    // key wins without a per-key map (which cost a quarter of the restore's time).
+    const writes: Array<{ key: Buffer, value: Buffer | null }> = []
     filterAbortedTransactions(result.bytes,
       { abortedTransactions: result.abortedTransactions ?? [], fromOffset: position }, record => {
         records++
         if (record.key === null) return // not a store record: changelogs are always keyed
-        latest.set(record.key.toString('latin1'), { key: record.key, value: record.value })
+        writes.push({ key: record.key, value: record.value })
       })
-    await store.apply(latest.values(), result.nextOffset)
+    await store.apply(writes, result.nextOffset)
     position = result.nextOffset
     options.onProgress?.({ store: store.name, records, position, endOffset })
   }

@@ -41,6 +41,11 @@ export interface StartOptions {
   /** Overrides for the app's consumer (e.g. sessionTimeoutMs) and producer. */
   readonly consumer?: Partial<ConsumerConfig>
   readonly producer?: Partial<ProducerConfig>
+  /**
+   * Deserialized entries each store keeps cached per task, so hot keys are not read back from
+   * LevelDB after every commit; default 10,000 (0 turns the cache off).
+   */
+  readonly storeCacheEntriesMax?: number
   /** Failed commits in a row (each aborted and retried) before the app stops; default 10. */
   readonly commitAttemptsMax?: number
   /** @internal Crash tests: a throw at a step kills the instance there (stream-thread.ts). */
@@ -87,6 +92,7 @@ export class StreamsApp {
       consumer: options.consumer ?? {},
       producer: options.producer ?? {},
       commitAttemptsMax: options.commitAttemptsMax ?? 10,
+      storeCacheEntriesMax: options.storeCacheEntriesMax ?? 10_000,
       ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
     }, clock, scheduler)
     await thread.start()

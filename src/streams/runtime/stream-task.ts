@@ -40,6 +40,8 @@ export interface TaskConfig {
   readonly deserializationErrors: ErrorHandling
   readonly log: (entry: ErrorLogEntry) => void
   readonly clock: Clock
+  /** Clean entries each store keeps cached (deserialized), per task. */
+  readonly storeCacheEntriesMax: number
 }
 
 interface ScheduledPunctuator {
@@ -97,7 +99,8 @@ export class StreamTask implements OperatorHost {
         await mkdir(directory, { recursive: true })
         const kv = await KeyValueStore.open({ name: spec.name, directory })
         const topic = changelogTopic(config.appId, spec.name)
-        task.stores.set(spec.name, new TaskStore(spec, topic, kv))
+        task.stores.set(spec.name,
+          new TaskStore(spec, topic, kv, config.storeCacheEntriesMax))
         await restoreStore(kv, { transport, topic, partition: config.partition,
           onProgress: progress => onProgress?.({ ...progress, taskId: task.taskId }) })
       }

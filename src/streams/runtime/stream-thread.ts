@@ -66,9 +66,17 @@ export interface ThreadConfig {
    * process leaves behind (its stores are closed so the same process can reopen them).
    */
   readonly onStep?: (step: ProcessingStep) => void
+  /** Clean entries each store keeps cached (deserialized), per task. */
+  readonly storeCacheEntriesMax: number
   /** Failed commits in a row before the app gives up. */
   readonly commitAttemptsMax: number
 }
+
+/**
+ * Records processed between hand-offs of outputs to the producer (a fetch brings thousands): the
+ * outputs are written while the rest is processed instead of all waiting for the commit.
+ */
+const RECORDS_PER_CHUNK = 1000
 
 /** Sends in flight before the thread waits for them (bounds the producer's buffer). */
 const SENDS_IN_FLIGHT_MAX = 32
@@ -213,8 +221,18 @@ export class StreamThread {
       }
       return
     }
-    for (const record of batch.records) {
-      if (record.offset >= (task.consumed.get(batch.topic) ?? 0)) task.process(record)
+    const { records } = batch
+    for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
+      if (start > 0) {
+        // Let the producer and the broker work on the outputs so far while we go on.
+        this.sendOutputs()
+        await new Promise(resolve => setImmediate(resolve))
+      }
+      const end = Math.min(records.length, start + RECORDS_PER_CHUNK)
+      for (let i = start; i < end; i++) {
+        const record = records[i]!
+        if (record.offset >= (task.consumed.get(batch.topic) ?? 0)) task.process(record)
+      }
     }
     task.consumed.set(batch.topic, batch.nextOffset)
     this.dirty = true
@@ -288,17 +306,21 @@ export class StreamThread {
           partition: task.partition })),
       }).then(sent => ({ store, checkpoint: nextOffset(sent) })))
       for (const checkpoint of checkpoints) checkpoint.catch(() => undefined)
+      const offsets = [...this.tasks.values()].flatMap(task => [...task.consumed].map(
+        ([topic, offset]) => ({ topic, partition: task.partition, offset })))
+      // The offsets join the transaction while its records are still being written: the
+      // transaction commits all or nothing, so the order inside it does not matter.
+      if (this.exactlyOnce) this.beginIfNeeded()
+      const offsetsSent = this.exactlyOnce && offsets.length > 0
+        ? this.producer.sendOffsetsToTransaction(offsets, this.consumer.groupMetadata())
+        : Promise.resolve()
+      offsetsSent.catch(() => undefined)
       await this.settleSends()
       this.step('after-outputs')
       const stored = await Promise.all(checkpoints)
       this.step('after-changelog')
-      const offsets = [...this.tasks.values()].flatMap(task => [...task.consumed].map(
-        ([topic, offset]) => ({ topic, partition: task.partition, offset })))
+      await offsetsSent
       if (this.exactlyOnce) {
-        this.beginIfNeeded()
-        if (offsets.length > 0) {
-          await this.producer.sendOffsetsToTransaction(offsets, this.consumer.groupMetadata())
-        }
         this.step('before-commit')
         await this.producer.commitTransaction()
         this.inTransaction = false
@@ -383,7 +405,8 @@ export class StreamThread {
       const opening = StreamTask.open({ appId: this.config.appId, sub, partition,
         stateDir: this.config.stateDir, processingErrors: this.config.processingErrors,
         deserializationErrors: this.config.deserializationErrors, log: this.config.log,
-        clock: this.clock }, this.weir.transport, this.config.onRestore)
+        clock: this.clock, storeCacheEntriesMax: this.config.storeCacheEntriesMax },
+      this.weir.transport, this.config.onRestore)
         .then(async task => {
           if (this.opening.get(id) !== opening || this.stopped) {
             await task.close()

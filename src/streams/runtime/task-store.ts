@@ -1,17 +1,25 @@
 /**
  * A state store as a task's operators use it (Kafka Streams' CachingStore over its
- * ChangeLoggingStore): typed keys and values through the store's serdes, writes kept as values in
- * a dirty map until the task commits — so a key updated by every record of a commit interval is
- * serialized and logged once — then handed to the KeyValueStore's buffer and, as changelog
- * records (the last value of each key; null = delete), to the commit's transaction.
+ * ChangeLoggingStore): typed keys and values through the store's serdes, and a cache of
+ * deserialized values in front of classic-level.
+ *
+ * Writes stay in the cache, marked dirty, until the task commits — so a key updated by every
+ * record of a commit interval is serialized and logged once — and are then handed to the
+ * KeyValueStore's buffer and, as changelog records (the last value of each key; null = delete),
+ * to the commit's transaction. Clean entries stay cached (up to `cacheEntriesMax`, oldest
+ * evicted first), so a hot key is not read back from LevelDB and parsed after every commit.
+ * Anything cached after a flush is dropped when the commit fails (`discard`).
  */
+import { assert } from '../../util/assert.ts'
 import type { StoreSpec } from '../operator-info.ts'
 import type { KeyValueStore } from '../../state/key-value-store.ts'
 
-interface DirtyEntry {
+interface CacheEntry {
   readonly key: unknown
   readonly keyBytes: Buffer
+  /** undefined = absent (deleted, or not in the store). */
   value: unknown
+  dirty: boolean
 }
 
 /** A write to log: its key and value bytes, null for a delete. */
@@ -20,29 +28,53 @@ export interface ChangelogWrite {
   readonly value: Buffer | null
 }
 
+const NO_KEY = Symbol('no key')
+
 export class TaskStore {
-  private readonly dirty = new Map<string, DirtyEntry>()
+  private readonly cache = new Map<string, CacheEntry>()
+  private readonly dirty = new Set<CacheEntry>()
+  /** The last key looked up and its bytes: an update reads then writes the same key. */
+  private lastKey: unknown = NO_KEY
+  private lastId = ''
+  private lastBytes: Buffer = Buffer.alloc(0)
 
   constructor(
     readonly spec: StoreSpec,
     readonly changelogTopic: string,
     readonly kv: KeyValueStore,
-  ) {}
+    private readonly cacheEntriesMax: number,
+  ) {
+    assert(Number.isSafeInteger(cacheEntriesMax) && cacheEntriesMax >= 0,
+      'cacheEntriesMax is a count')
+  }
 
   get name(): string {
     return this.spec.name
   }
 
+  private entry(key: unknown): CacheEntry | { id: string, keyBytes: Buffer } {
+    if (key !== this.lastKey || typeof key === 'object') {
+      this.lastBytes = this.spec.keySerde.serialize(key)
+      this.lastId = this.lastBytes.toString('latin1')
+      this.lastKey = key
+    }
+    return this.cache.get(this.lastId) ?? { id: this.lastId, keyBytes: this.lastBytes }
+  }
+
   /** The value of `key`, seeing this interval's writes; undefined when absent. */
   get(key: unknown): unknown {
-    const keyBytes = this.spec.keySerde.serialize(key)
-    const entry = this.dirty.get(keyBytes.toString('latin1'))
-    if (entry !== undefined) return entry.value
-    const stored = this.kv.get(keyBytes)
-    return stored === undefined ? undefined : this.spec.valueSerde.deserialize(stored)
+    const found = this.entry(key)
+    if ('dirty' in found) return found.value
+    const stored = this.kv.get(found.keyBytes)
+    const value = stored === undefined ? undefined : this.spec.valueSerde.deserialize(stored)
+    if (this.cacheEntriesMax > 0) {
+      this.cache.set(found.id, { key, keyBytes: found.keyBytes, value, dirty: false })
+    }
+    return value
   }
 
   put(key: unknown, value: unknown): void {
+    assert(value !== undefined, 'put of undefined: use delete')
     this.write(key, value)
   }
 
@@ -51,11 +83,16 @@ export class TaskStore {
   }
 
   private write(key: unknown, value: unknown): void {
-    const keyBytes = this.spec.keySerde.serialize(key)
-    const id = keyBytes.toString('latin1')
-    const entry = this.dirty.get(id)
-    if (entry === undefined) this.dirty.set(id, { key, keyBytes, value })
-    else entry.value = value
+    const found = this.entry(key)
+    if ('dirty' in found) {
+      found.value = value
+      found.dirty = true
+      this.dirty.add(found)
+      return
+    }
+    const entry: CacheEntry = { key, keyBytes: found.keyBytes, value, dirty: true }
+    this.cache.set(found.id, entry)
+    this.dirty.add(entry)
   }
 
   get dirtyCount(): number {
@@ -68,7 +105,7 @@ export class TaskStore {
    */
   flush(): ChangelogWrite[] {
     const writes: ChangelogWrite[] = []
-    for (const entry of this.dirty.values()) {
+    for (const entry of this.dirty) {
       if (entry.value === undefined) {
         this.kv.delete(entry.keyBytes)
         writes.push({ key: entry.keyBytes, value: null })
@@ -77,14 +114,31 @@ export class TaskStore {
         this.kv.put(entry.keyBytes, value)
         writes.push({ key: entry.keyBytes, value })
       }
+      entry.dirty = false
     }
     this.dirty.clear()
+    this.evict()
     return writes
   }
 
-  /** Forgets uncommitted writes (their transaction aborted or never ran). */
+  /** Drops the oldest clean entries beyond the bound (dirty ones are all clean after flush). */
+  private evict(): void {
+    let excess = this.cache.size - this.cacheEntriesMax
+    if (excess <= 0) return
+    for (const [id, entry] of this.cache) {
+      if (excess <= 0) break
+      if (entry.dirty) continue
+      this.cache.delete(id)
+      excess--
+    }
+    this.lastKey = NO_KEY
+  }
+
+  /** Forgets everything not committed: dirty writes, and the cache that may hold them. */
   discard(): void {
+    this.cache.clear()
     this.dirty.clear()
+    this.lastKey = NO_KEY
     this.kv.discard()
   }
 }
