@@ -15,7 +15,9 @@ import type { RestoreProgress } from '../state/restore.ts'
 import { systemClock, systemScheduler, type Clock, type Scheduler, sleep } from '../util/clock.ts'
 import type { ErrorHandling, ErrorLogEntry } from './runtime/error-handling.ts'
 import { prepareTopics } from './runtime/internal-topics.ts'
-import { type ProcessingGuarantee, type ProcessingStep, StreamThread } from './runtime/stream-thread.ts'
+import {
+  type ProcessingGuarantee, type ProcessingStep, StreamThread,
+} from './runtime/stream-thread.ts'
 import { storeQuery, type StoreQuery } from './store-query.ts'
 import { type SubTopology, subTopologies } from './sub-topologies.ts'
 import type { Topology } from './topology.ts'
@@ -104,7 +106,7 @@ export class StreamsApp {
     return this.thread.done
   }
 
-  /** The tasks this instance runs now (restored and processing), by id: `<subTopology>_<partition>`. */
+  /** The tasks this instance runs now (restored, processing): `<subTopology>_<partition>`. */
   tasks(): string[] {
     return this.thread.localTasks().map(task => task.taskId).sort()
   }

@@ -47,7 +47,8 @@ export function describeTopology(topology: Topology): TopologyDescription {
       `  Sub-topology ${sub.id}`,
       `    Sources: ${sub.sources.join(', ')}`,
       ...sub.processors.map(processor =>
-        `    Processor #${processor.node} (${processor.kind}): ${processor.operators.join(' → ')}`),
+        `    Processor #${processor.node} (${processor.kind}): `
+        + processor.operators.join(' → ')),
       ...sub.stores.map(store => `    Store: ${store.name} (changelog ${store.changelog})`),
       ...sub.sinks.map(sink => `    Sink: ${sink}`),
       ...sub.repartitionTopics.map(topic => `    Repartition sink: ${topic}`),

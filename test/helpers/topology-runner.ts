@@ -11,8 +11,8 @@ import { readCommitted } from './txn-fixtures.ts'
 export interface Harness {
   readonly weir: Weir
   readonly dir: string
-  produce(topic: string, records: ReadonlyArray<{ key?: string | null, value: string | Buffer | null,
-    partition?: number, timestamp?: number }>): Promise<void>
+  produce(topic: string, records: ReadonlyArray<{ key?: string | null,
+    value: string | Buffer | null, partition?: number, timestamp?: number }>): Promise<void>
   start(t: Topology, options?: Partial<StartOptions>): Promise<StreamsApp>
   /** Every record a read_committed reader sees in `topic`, all partitions, as key → values. */
   read(topic: string): Promise<Array<{ key: string | null, value: string | null, partition: number,

@@ -11,7 +11,8 @@ import { harness } from '../helpers/topology-runner.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
 
 /** The transport, with every `every`-th TxnOffsetCommit slow and then rejected as stale. */
-function rejectingOffsetCommits(transport: Transport, every: number): Transport & { calls: number } {
+function rejectingOffsetCommits(transport: Transport, every: number):
+Transport & { calls: number } {
   const counter = { calls: 0 }
   return new Proxy(transport, {
     get(target, name, receiver) {
@@ -48,7 +49,8 @@ test('rejected offset commits are aborted and redone: every output once, in orde
     await app.caughtUp({ timeoutMs: 30_000 })
     await app.close()
     expect(transport.calls).toBeGreaterThanOrEqual(4) // at least one commit was rejected
-    const out = (await readCommitted(h.weir.transport, 'out', 0)).map(r => Number(r.value!.toString()))
+    const out = (await readCommitted(h.weir.transport, 'out', 0))
+      .map(r => Number(r.value!.toString()))
     expect(out).toEqual(Array.from({ length: inputs }, (_, i) => i))
   } finally {
     await h.close()

@@ -59,7 +59,8 @@ describe('errors in topologies', () => {
     h = await harness([{ topic: 'in' }, { topic: 'out' }, { topic: 'dlq' }])
     await h.produce('in', input)
     const app = await h.start(fragile('dead-letters'), { logger: () => undefined,
-      processingErrors: { deadLetterTopic: 'dlq' }, deserializationErrors: { deadLetterTopic: 'dlq' } })
+      processingErrors: { deadLetterTopic: 'dlq' },
+      deserializationErrors: { deadLetterTopic: 'dlq' } })
     await app.caughtUp()
     expect((await h.read('out')).map(r => r.key)).toEqual(['a', 'd'])
     const dead = await h.read('dlq')

@@ -17,7 +17,8 @@ afterEach(async () => {
 const values = (records: Array<{ value: string | null }>) => records.map(r => r.value)
 
 describe('operators at run time', () => {
-  test('mergeMap to several records, selectKey then count repartitions by the new key', async () => {
+  test('mergeMap to several records, selectKey then count repartitions by the new key',
+    async () => {
     h = await harness([{ topic: 'baskets', partitions: 2 }, { topic: 'counts', partitions: 2 }])
     const t = topology('fruit')
     t.stream<string[]>('baskets').pipe(mergeMap(items => items), selectKey(item => item),
@@ -60,9 +61,11 @@ describe('operators at run time', () => {
     const t = topology('dd')
     const events = t.stream('events', { serde: string() })
     events.pipe(dedupe({ store: 'seen', id: value => value })).to('firsts', { serde: string() })
-    events.pipe(reduce((a, b) => (b.length > a.length ? b : a), { store: 'longest', serde: string() }))
+    events.pipe(reduce((a, b) => (b.length > a.length ? b : a),
+      { store: 'longest', serde: string() }))
       .to('longest', { serde: string() })
-    await h.produce('events', ['a', 'bb', 'a', 'ccc', 'bb', 'd'].map(value => ({ key: 'k', value })))
+    await h.produce('events',
+      ['a', 'bb', 'a', 'ccc', 'bb', 'd'].map(value => ({ key: 'k', value })))
     const app = await h.start(t)
     await app.caughtUp()
     expect(values(await h.read('firsts'))).toEqual(['a', 'bb', 'ccc', 'd'])

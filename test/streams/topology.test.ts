@@ -74,6 +74,7 @@ describe('topology building', () => {
     t.stream<Order>('orders').pipe(process<Order, number>({
       process: (order, context) => context.forward(order.total),
     }, { stores: [{ store: 'seen' }, { store: 'totals' }] }))
-    expect(t.describe().subTopologies[0]!.stores.map(store => store.name)).toEqual(['seen', 'totals'])
+    expect(t.describe().subTopologies[0]!.stores.map(store => store.name))
+      .toEqual(['seen', 'totals'])
   })
 })

@@ -6,7 +6,7 @@ import type { TaskStore } from '../runtime/task-store.ts'
 
 /** Options every stateful operator takes. */
 export interface StoreOptions<V> {
-  /** The store's name: its changelog is `<appId>-<store>-changelog`; `app.query(store)` reads it. */
+  /** Names the changelog `<appId>-<store>-changelog`; `app.query(store)` reads the store. */
   readonly store: string
   /** How the store's values become bytes; JSON by default. */
   readonly serde?: Serde<V>

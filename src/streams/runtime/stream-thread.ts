@@ -396,7 +396,8 @@ export class StreamThread {
     const byTask = new Map<string, { sub: SubTopology, partition: number }>()
     for (const tp of partitions) {
       const sub = this.subOfTopic.get(tp.topic)
-      if (sub !== undefined) byTask.set(taskId(sub.id, tp.partition), { sub, partition: tp.partition })
+      if (sub === undefined) continue
+      byTask.set(taskId(sub.id, tp.partition), { sub, partition: tp.partition })
     }
     for (const [id, { sub, partition }] of byTask) {
       if (this.tasks.has(id) || this.opening.has(id)) continue
