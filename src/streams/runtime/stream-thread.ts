@@ -443,7 +443,7 @@ export class StreamThread {
       // The transaction holds every task's work; another member may own some of it now.
       await this.abandon()
       await this.closeTasks(ids)
-    })
+    }).catch(error => this.fail(error))
   }
 
   private taskIdsOf(partitions: readonly TopicPartition[]): Set<string> {
