@@ -143,6 +143,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
       },
       assign: async partitions => {
         this.subscriptions.add(partitions)
+        for (const tp of partitions) this.subscriptions.get(tp)!.awaitingListener = true
         try {
           await this.initialisePositions(partitions)
         } catch (error) {
@@ -151,7 +152,14 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
           this.subscriptions.remove(partitions)
           throw error
         }
-        await this.listener.onPartitionsAssigned?.([...partitions])
+        try {
+          await this.listener.onPartitionsAssigned?.([...partitions])
+        } finally {
+          for (const tp of partitions) {
+            const state = this.subscriptions.get(tp)
+            if (state !== undefined) state.awaitingListener = false
+          }
+        }
         this.signal()
       },
       onError: error => {

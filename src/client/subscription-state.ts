@@ -12,6 +12,12 @@ export interface PartitionState {
   /** Next offset to fetch; undefined until initialised from the committed offset or reset. */
   position: number | undefined
   paused: boolean
+  /**
+   * Newly assigned through the group, its rebalance listener not yet called: not fetched until
+   * then, as in Kafka (a listener that pauses the partition or records where it starts must see
+   * it before any record is fetched).
+   */
+  awaitingListener: boolean
   epoch: number
   /** Offset after the last record handed to the application. */
   consumed: number | undefined
@@ -42,7 +48,8 @@ export class SubscriptionState {
     for (const tp of tps) {
       if (this.partitions.has(partitionKey(tp))) continue
       this.partitions.set(partitionKey(tp), { topic: tp.topic, partition: tp.partition,
-        position: undefined, paused: false, epoch: 0, consumed: undefined, processed: undefined })
+        position: undefined, paused: false, awaitingListener: false, epoch: 0,
+        consumed: undefined, processed: undefined })
     }
   }
 
@@ -57,9 +64,10 @@ export class SubscriptionState {
     state.epoch++
   }
 
-  /** Partitions that can be fetched now: assigned, positioned and not paused. */
+  /** Partitions that can be fetched now: assigned, positioned, not paused, listener called. */
   fetchable(): PartitionState[] {
-    return this.states().filter(state => state.position !== undefined && !state.paused)
+    return this.states().filter(state => state.position !== undefined && !state.paused
+      && !state.awaitingListener)
   }
 
   /** Marks what was handed out before the current batch as processed (at-least-once commits). */

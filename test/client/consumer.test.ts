@@ -290,6 +290,27 @@ describe('consumer in a group', () => {
     })
   })
 
+  it('no record of a newly assigned partition is fetched before its onPartitionsAssigned '
+    + 'listener has returned (Kafka calls it before fetching)', async () => {
+    await withWeir('weir-consumer-', async weir => {
+      await weir.admin().createTopics([{ topic: 't', partitions: 1 }])
+      await weir.producer().send({ topic: 't', messages: [{ value: 'r0' }, { value: 'r1' }] })
+      let listenerDone = false
+      const consumer = weir.consumer({ ...FAST, groupId: 'g', autoOffsetReset: 'earliest' })
+      consumer.subscribe({ topics: ['t'], onPartitionsAssigned: async () => {
+        await new Promise(resolve => setTimeout(resolve, 300))
+        listenerDone = true
+      } })
+      try {
+        const first = await consumer.next()
+        expect(first.done).toBe(false)
+        expect(listenerDone).toBe(true)
+      } finally {
+        await consumer.close()
+      }
+    })
+  })
+
   it('cooperative rebalance: when a second member joins, the first revokes only the partitions '
     + 'that move, keeps the rest, and neither is ever assigned a partition the other owns',
   async () => {

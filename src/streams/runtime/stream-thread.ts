@@ -403,6 +403,10 @@ export class StreamThread {
       if (this.tasks.has(id) || this.opening.has(id)) continue
       const taskPartitions = sub.sources.map(source => ({ topic: source.topic, partition }))
       this.consumer.pause(taskPartitions)
+      // Where the task starts: the committed offsets (no record of a partition is fetched before
+      // its listener ran, and then it is paused until the task is restored). A failed commit
+      // goes back here.
+      const starts = taskPartitions.map(tp => ({ tp, position: this.consumer.position(tp) }))
       const opening = StreamTask.open({ appId: this.config.appId, sub, partition,
         stateDir: this.config.stateDir, processingErrors: this.config.processingErrors,
         deserializationErrors: this.config.deserializationErrors, log: this.config.log,
@@ -413,8 +417,7 @@ export class StreamThread {
             await task.close()
             return undefined
           }
-          for (const tp of taskPartitions) {
-            const position = this.consumer.position(tp)
+          for (const { tp, position } of starts) {
             if (position !== undefined) task.committed.set(tp.topic, position)
           }
           this.tasks.set(id, task)
