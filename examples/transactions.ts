@@ -54,7 +54,8 @@ try {
     for (const record of batch.records) console.log(`copy: ${record.value?.toString()}`)
     break
   }
-  const [offset] = await weir.admin().fetchOffsets('copier')
+  // requireStable: wait for the commit marker of the last transaction's offsets
+  const [offset] = await weir.admin().fetchOffsets('copier', undefined, { requireStable: true })
   console.log(`copier committed offset: ${offset?.offset}`)
 } finally {
   await weir.close()

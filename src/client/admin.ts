@@ -84,10 +84,27 @@ export class Admin {
     return { ...description, assignments }
   }
 
-  fetchOffsets(groupId: string, partitions?: readonly TopicPartition[]):
-  Promise<CommittedOffset[]> {
-    return this.transport.fetchOffsets({ groupId,
-      ...(partitions === undefined ? {} : { partitions }) })
+  /**
+   * The group's committed offsets. A transaction's offsets count once its commit marker is
+   * written, a moment after `commitTransaction()` resolves; with `requireStable` the call waits
+   * for offsets a transaction still holds undecided (retrying UNSTABLE_OFFSET_COMMIT every
+   * 10 ms, up to `timeoutMs`, default 5 s), as Kafka's AdminClient does with requireStable
+   * (KIP-447).
+   * @throws UNSTABLE_OFFSET_COMMIT when a transaction stays undecided past `timeoutMs`
+   */
+  async fetchOffsets(groupId: string, partitions?: readonly TopicPartition[],
+    options: { requireStable?: boolean, timeoutMs?: number } = {}): Promise<CommittedOffset[]> {
+    const request = { groupId, ...(partitions === undefined ? {} : { partitions }),
+      ...(options.requireStable === true ? { requireStable: true } : {}) }
+    const deadline = Date.now() + (options.timeoutMs ?? 5_000)
+    for (;;) {
+      try {
+        return await this.transport.fetchOffsets(request)
+      } catch (error) {
+        if (!WeirError.is(error, 'UNSTABLE_OFFSET_COMMIT') || Date.now() > deadline) throw error
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+    }
   }
 
   /**

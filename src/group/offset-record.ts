@@ -16,6 +16,9 @@
  * metadata (see offset-store.ts) and skip version-2 keys when reading, so a log holding them
  * still loads. Any other version, or bytes that do not parse, is WEIR_ERR_LOG_CORRUPT.
  */
+
+/** The internal topic group offsets are stored in (Kafka's name). */
+export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets'
 import { WeirError } from '../errors.ts'
 import { assert } from '../util/assert.ts'
 import type { TopicPartition } from './assignor.ts'

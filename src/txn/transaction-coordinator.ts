@@ -32,6 +32,7 @@
  */
 import { WeirError } from '../errors.ts'
 import type { TopicPartition } from '../group/assignor.ts'
+import { CONSUMER_OFFSETS_TOPIC } from '../group/offset-record.ts'
 import type { MarkerRequest, TransactionVerifier } from '../broker/partition.ts'
 import type { PartitionLog } from '../log/partition-log.ts'
 import { assert } from '../util/assert.ts'
@@ -331,7 +332,14 @@ export class TransactionCoordinator implements TransactionVerifier {
       const commit = prepared.state === 'PrepareCommit'
       const marker: MarkerRequest = { ...markerProducer(prepared),
         type: commit ? 'commit' : 'abort', coordinatorEpoch: COORDINATOR_EPOCH }
-      await Promise.all(prepared.partitions.map(partition =>
+      // Data partitions first, the group's offsets last: once a reader can see the
+      // transaction's offsets (a new owner's requireStable fetch), every record the transaction
+      // wrote is decided too, so a restore that reads a changelog up to its last stable offset
+      // right then sees them (a streams task would otherwise resume past state it never saw).
+      const [offsets, data] = partitionBy(prepared.partitions,
+        partition => partition.topic === CONSUMER_OFFSETS_TOPIC)
+      await Promise.all(data.map(partition => this.participants.writeMarker(partition, marker)))
+      await Promise.all(offsets.map(partition =>
         this.participants.writeMarker(partition, marker)))
       await this.exclusive(id, async () => {
         const latest = this.require(id)
@@ -434,4 +442,11 @@ export class TransactionCoordinator implements TransactionVerifier {
     }
     return value
   }
+}
+
+function partitionBy<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = []
+  const no: T[] = []
+  for (const item of items) (test(item) ? yes : no).push(item)
+  return [yes, no]
 }

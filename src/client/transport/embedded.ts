@@ -29,13 +29,14 @@ import {
 } from '../../txn/transaction-coordinator.ts'
 import type { TransactionCoordinatorConfig } from '../../txn/transaction-coordinator-config.ts'
 import { TRANSACTION_STATE_TOPIC } from '../../txn/transaction-log.ts'
+import { CONSUMER_OFFSETS_TOPIC } from '../../group/offset-record.ts'
 import type {
   AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
   ProducerIdAndEpoch, TransactionDescription,
 } from '../../txn/txn-requests.ts'
 import type { TopicDescription } from '../../broker/broker.ts'
 
-export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets'
+export { CONSUMER_OFFSETS_TOPIC }
 
 export interface EmbeddedOptions extends BrokerOptions {
   /** Partitions of `__consumer_offsets` (fixed when the topic is first created). */
