@@ -21,6 +21,7 @@ import { type ProducerConfig, resolveProducerConfig } from './producer-config.ts
 import { RecordAccumulator, recordSizeEstimate } from './record-accumulator.ts'
 import type { Transport } from './transport/transport.ts'
 import type { OffsetCommitEntry } from '../group/group-requests.ts'
+import type { TopicPartition } from '../group/assignor.ts'
 import { type TransactionGroupMetadata, TransactionManager } from './transaction-manager.ts'
 import { TopicMetadataCache } from './topic-metadata-cache.ts'
 
@@ -288,6 +289,18 @@ export class Producer {
   /** Starts a transaction: every send until commit or abort belongs to it. */
   beginTransaction(): void {
     this.requireTransactional().beginTransaction()
+  }
+
+  /**
+   * Adds partitions to the current transaction before anything is sent to them, in one
+   * AddPartitionsToTxn, so that sends to them later do not wait for it (Kafka's producer adds a
+   * partition at its first send; a caller that knows its partitions early can start sooner).
+   * @throws INVALID_TXN_STATE outside a transaction
+   */
+  async addPartitionsToTransaction(partitions: readonly TopicPartition[]): Promise<void> {
+    const txn = this.requireTransactional()
+    txn.checkCanSend()
+    await txn.addTopicPartitions(partitions)
   }
 
   /**

@@ -96,12 +96,17 @@ export class TransactionManager {
    * AddPartitionsToTxn, not one each.
    */
   async addPartitions(topic: string, partitions: Iterable<number>): Promise<void> {
+    return this.addTopicPartitions([...partitions].map(partition => ({ topic, partition })))
+  }
+
+  /** `addPartitions` for partitions of several topics, in one request when none is out. */
+  async addTopicPartitions(partitions: readonly TopicPartition[]): Promise<void> {
     const mine: string[] = []
-    for (const partition of partitions) {
-      const id = key(topic, partition)
+    for (const tp of partitions) {
+      const id = key(tp.topic, tp.partition)
       if (this.added.has(id)) continue
       mine.push(id)
-      this.waiting.set(id, { topic, partition })
+      this.waiting.set(id, { topic: tp.topic, partition: tp.partition })
     }
     while (this.state === 'in-transaction' && mine.some(id => !this.added.has(id))) {
       this.adding ??= this.sendAddPartitions().finally(() => {

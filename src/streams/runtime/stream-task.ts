@@ -117,6 +117,12 @@ export class StreamTask implements OperatorHost {
     return [...this.sources.keys()].map(topic => ({ topic, partition: this.partition }))
   }
 
+  /** The changelog partition of each of its stores. */
+  changelogPartitions(): TopicPartition[] {
+    return [...this.stores.values()].map(store => ({ topic: store.changelogTopic,
+      partition: this.partition }))
+  }
+
   storeNamed(name: string): TaskStore | undefined {
     return this.stores.get(name)
   }

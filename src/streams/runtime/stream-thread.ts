@@ -254,6 +254,12 @@ export class StreamThread {
     if (!this.exactlyOnce || this.inTransaction) return
     this.producer.beginTransaction()
     this.inTransaction = true
+    // The changelog partitions join the transaction now, while records are processed, rather
+    // than when the commit sends the changelog (a failure dooms the transaction: commit aborts).
+    const changelogs = [...this.tasks.values()].flatMap(task => task.changelogPartitions())
+    if (changelogs.length > 0) {
+      this.producer.addPartitionsToTransaction(changelogs).catch(() => undefined)
+    }
   }
 
   /** Hands every task's outputs to the producer. */
