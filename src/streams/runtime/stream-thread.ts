@@ -93,6 +93,8 @@ export class StreamThread {
   private lastCommitMs: number
   private sends: Array<Promise<unknown>> = []
   private failedCommits = 0
+  /** Tasks whose changelog partitions are in the open transaction. */
+  private readonly changelogsAdded = new Set<string>()
   /** Times the tasks went back to their last commit (see processBatch). */
   private rewinds = 0
   private stopTimer: (() => void) | undefined
@@ -221,6 +223,7 @@ export class StreamThread {
       }
       return
     }
+    this.addChangelogs(task)
     const { records } = batch
     for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
       if (start > 0) {
@@ -254,9 +257,19 @@ export class StreamThread {
     if (!this.exactlyOnce || this.inTransaction) return
     this.producer.beginTransaction()
     this.inTransaction = true
-    // The changelog partitions join the transaction now, while records are processed, rather
-    // than when the commit sends the changelog (a failure dooms the transaction: commit aborts).
-    const changelogs = [...this.tasks.values()].flatMap(task => task.changelogPartitions())
+    this.changelogsAdded.clear()
+  }
+
+  /**
+   * Under exactly-once, adds a task's changelog partitions to the transaction when the task
+   * first processes a record in it — while records are processed, rather than when the commit
+   * sends the changelog. A failure dooms the transaction (its commit then aborts).
+   */
+  private addChangelogs(task: StreamTask): void {
+    if (!this.exactlyOnce || this.changelogsAdded.has(task.taskId)) return
+    this.beginIfNeeded()
+    this.changelogsAdded.add(task.taskId)
+    const changelogs = task.changelogPartitions()
     if (changelogs.length > 0) {
       this.producer.addPartitionsToTransaction(changelogs).catch(() => undefined)
     }
