@@ -18,6 +18,10 @@
  * New tasks restore their stores from their changelogs with their partitions paused, so the other
  * tasks keep running; revoked tasks are committed first, lost ones (membership gone) are not.
  * Everything that touches tasks, the producer or the transaction runs under one lock.
+ *
+ * Over 500 lines because the loop, the commit and the task lifecycle (assign, revoke, lose) share
+ * that lock, the transaction state and the rewind bookkeeping; split apart they would have to
+ * expose all three to each other.
  */
 import type { TopicPartition } from '../../group/assignor.ts'
 import type { Consumer } from '../../client/consumer.ts'
