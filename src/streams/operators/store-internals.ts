@@ -1,6 +1,12 @@
-/** Shared by the stateful operators: store declarations and typed access to a task's store. */
+/**
+ * Shared by the stateful operators: store declarations, typed access to a task's store, and the
+ * read-compute-store-emit step of aggregate, reduce and count.
+ */
+import type { OperatorFunction } from 'rxjs'
 import { WeirError } from '../../errors.ts'
-import type { StoreSpec } from '../operator-info.ts'
+import { type StoreSpec, tagOperator } from '../operator-info.ts'
+import { operate } from '../operate.ts'
+import { currentRecord } from '../processing-context.ts'
 import { defaultKeySerde, json, type Serde } from '../serdes.ts'
 import type { TaskStore } from '../runtime/task-store.ts'
 
@@ -35,4 +41,22 @@ export function storeSpec<V>(operator: string, options: StoreOptions<V>): StoreS
 
 export function typedStore<K, V>(store: TaskStore): StateStore<K, V> {
   return store as unknown as StateStore<K, V>
+}
+
+/**
+ * What aggregate, reduce and count share: read the current value of the record's key, compute
+ * the next one, store it and emit it.
+ */
+export function keyedFold<V, A>(name: string, spec: StoreSpec,
+  next: (current: A | undefined, value: V, key: unknown) => A): OperatorFunction<V, A> {
+  return tagOperator({ kind: 'stateful', name, stores: [spec] },
+    operate<V, A>(name, (subscriber, host) => {
+      const store = host.store(spec.name)
+      return value => {
+        const { key } = currentRecord(name)
+        const folded = next(store.get(key) as A | undefined, value, key)
+        store.put(key, folded)
+        subscriber.next(folded)
+      }
+    }))
 }
