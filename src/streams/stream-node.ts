@@ -5,6 +5,7 @@
  */
 import { merge, Observable, type OperatorFunction, share, type Subject } from 'rxjs'
 import { filter } from 'rxjs/operators'
+import { assert } from '../util/assert.ts'
 import { currentRecord } from './processing-context.ts'
 import type { Serde } from './serdes.ts'
 
@@ -58,7 +59,7 @@ export class StreamNode {
     switch (this.kind) {
       case 'source': {
         const subject = pipeline.subjects.get(this.labels[0]!)
-        if (subject === undefined) throw new Error(`no subject for ${this.labels[0]}`)
+        assert(subject !== undefined, 'a task has a subject for each source of its sub-topology')
         return subject.asObservable()
       }
       case 'pipe':

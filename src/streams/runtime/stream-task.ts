@@ -244,7 +244,7 @@ export class StreamTask implements OperatorHost {
 
   store(name: string): TaskStore {
     const store = this.stores.get(name)
-    if (store === undefined) throw new Error(`store ${name} is not in task ${this.taskId}`)
+    assert(store !== undefined, `store ${name} is declared in the task's sub-topology`)
     return store
   }
 

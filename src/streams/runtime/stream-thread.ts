@@ -108,6 +108,8 @@ export class StreamThread {
   private settleDone!: { resolve: () => void, reject: (error: unknown) => void }
   /** Resolves when the thread is closed; rejects with the error that stopped it. */
   readonly done: Promise<void>
+  /** The error that stopped (or is stopping) the thread. */
+  failure: unknown
 
   constructor(
     private readonly weir: Weir,
@@ -490,9 +492,6 @@ export class StreamThread {
       this.tasks.delete(id)
     }
   }
-
-  /** The error that stopped (or is stopping) the thread. */
-  failure: unknown
 
   private async fail(error: unknown): Promise<void> {
     if (this.stopped || this.failure !== undefined) return
