@@ -57,6 +57,14 @@ export const errorCodes = [
   'WEIR_ERR_STREAMS_ASYNC_EMIT',
   'WEIR_ERR_STREAMS_PROCESSING',
   'WEIR_ERR_STREAMS_STATE',
+  'NETWORK_EXCEPTION',
+  'WEIR_ERR_SERVER_UNAUTHORIZED',
+  'WEIR_ERR_SERVER_BODY_MALFORMED',
+  'WEIR_ERR_SERVER_BODY_TOO_LARGE',
+  'WEIR_ERR_SERVER_NOT_FOUND',
+  'WEIR_ERR_SERVER_BUSY',
+  'WEIR_ERR_SERVER_SHUTTING_DOWN',
+  'WEIR_ERR_SERVER_INTERNAL',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -117,6 +125,14 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   WEIR_ERR_STREAMS_ASYNC_EMIT: { retriable: false },
   WEIR_ERR_STREAMS_PROCESSING: { retriable: false },
   WEIR_ERR_STREAMS_STATE: { retriable: false },
+  NETWORK_EXCEPTION: { retriable: true, kafkaErrorCode: 13 },
+  WEIR_ERR_SERVER_UNAUTHORIZED: { retriable: false },
+  WEIR_ERR_SERVER_BODY_MALFORMED: { retriable: false },
+  WEIR_ERR_SERVER_BODY_TOO_LARGE: { retriable: false },
+  WEIR_ERR_SERVER_NOT_FOUND: { retriable: false },
+  WEIR_ERR_SERVER_BUSY: { retriable: true },
+  WEIR_ERR_SERVER_SHUTTING_DOWN: { retriable: true },
+  WEIR_ERR_SERVER_INTERNAL: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')

@@ -52,3 +52,23 @@ export type BrokerLimits = { -readonly [K in keyof typeof brokerLimitDefaults]: 
 
 assert(brokerLimitDefaults.fetchBytesMax <= logLimitDefaults.readBytesMax,
   'a fetch never asks one log for more than it will read')
+
+export const serverLimitDefaults = {
+  /** Largest request body; a larger one is refused with 413 before it is parsed. */
+  requestBytesMax: 8 * MiB,
+  /** Most records one produced batch may hold (413 above it). */
+  batchRecordsMax: 100_000,
+  /** Most partitions one produce request may name. */
+  producePartitionsMax: 1_000,
+  /** Most connections (HTTP and WebSocket) open at once; one more is answered 503. */
+  connectionsMax: 1_024,
+  /** Unsent bytes a WebSocket stream may buffer before the server stops reading for it. */
+  streamBufferBytesMax: 4 * MiB,
+  /** Longest a graceful shutdown waits for requests in flight (long polls are cut short). */
+  shutdownGraceMs: 10_000,
+} as const
+
+export type ServerLimits = { -readonly [K in keyof typeof serverLimitDefaults]: number }
+
+assert(serverLimitDefaults.requestBytesMax > logLimitDefaults.batchBytesMax,
+  'a produce request must be able to carry one largest batch')

@@ -1,6 +1,6 @@
 /**
- * The entry point applications use: `Weir.open({ dir })` embeds a broker in this process; a later
- * `Weir.connect(url)` will reach a server through another transport and return the same API.
+ * The entry point applications use: `Weir.open({ dir })` embeds a broker in this process;
+ * `Weir.connect(url, { token })` reaches a `weir serve` server and returns the same API.
  *
  * @example
  * const weir = await Weir.open({ dir: './data' })
@@ -19,8 +19,13 @@ import { Producer } from './producer.ts'
 import type { ProducerConfig } from './producer-config.ts'
 import { type EmbeddedOptions, EmbeddedTransport } from './transport/embedded.ts'
 import type { Transport } from './transport/transport.ts'
+import { RemoteTransport, type RemoteTransportOptions } from './transport/http/remote-transport.ts'
 
 export type WeirOpenOptions = EmbeddedOptions
+export type WeirConnectOptions = Omit<RemoteTransportOptions, 'url'> & {
+  readonly clock?: Clock
+  readonly scheduler?: Scheduler
+}
 
 export class Weir {
   private readonly producers = new Set<Producer>()
@@ -35,6 +40,22 @@ export class Weir {
   /** Opens (or creates) an embedded broker in `dir`, recovering it after a crash. */
   static async open(options: WeirOpenOptions): Promise<Weir> {
     const transport = await EmbeddedTransport.open(options)
+    return new Weir(transport, options.clock, options.scheduler)
+  }
+
+  /**
+   * Connects to a Weir server (`weir serve`), waiting up to `reconnectTimeoutMs` (30 s) for it to
+   * answer. Requests that find the server down are retried until it is back within that time.
+   * @throws NETWORK_EXCEPTION when the server cannot be reached, INVALID_CONFIG for a bad URL
+   */
+  static async connect(url: string, options: WeirConnectOptions = {}): Promise<Weir> {
+    const transport = new RemoteTransport({ ...options, url })
+    try {
+      await transport.health()
+    } catch (error) {
+      await transport.close()
+      throw error
+    }
     return new Weir(transport, options.clock, options.scheduler)
   }
 

@@ -1,0 +1,195 @@
+/**
+ * The `Transport` of `Weir.connect(url)`: every call is one request to a Weir server (src/server),
+ * binary protobuf for produce and fetch, JSON for the rest, so producers, consumers, groups,
+ * transactions and admin behave as on the embedded transport. Errors come back as the same
+ * WeirErrors; a lost connection is the retriable NETWORK_EXCEPTION (see http-client.ts for
+ * which failures are retried here and which are left to the caller).
+ *
+ * `streamFetch` is the WebSocket streaming fetch, for readers that follow partitions without a
+ * group (the CLI's `weir consume`); consumers use the long-poll `fetch` like Kafka's.
+ */
+import type { CreateTopicRequest, TopicDescription } from '../../../broker/broker.ts'
+import type { FetchRequest, FetchResult } from '../../../broker/fetch.ts'
+import type { ProduceResult } from '../../../broker/partition.ts'
+import type { TopicMetadata } from '../../../broker/topic-registry.ts'
+import type {
+  CommittedOffset, GroupDescription, GroupListing, HeartbeatRequest, JoinGroupRequest,
+  JoinGroupResponse, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+  SyncGroupResponse, TxnOffsetCommitRequest,
+} from '../../../group/group-requests.ts'
+import {
+  type Base64Fields, groupDescriptionFromJson, joinGroupRequestToJson, joinGroupResponseFromJson,
+  syncGroupRequestToJson, syncGroupResponseFromJson,
+} from '../../../protocol/json-wire.ts'
+import {
+  decodeFetchResponse, decodeProduceResponse, encodeFetchRequest, encodeProduceRequest,
+  type StreamFetchRequest,
+} from '../../../protocol/weir-proto.ts'
+import type {
+  AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
+  ProducerIdAndEpoch, TransactionDescription,
+} from '../../../txn/txn-requests.ts'
+import type { ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport } from '../transport.ts'
+import { HttpClient, type HttpClientOptions, type HttpRequest } from './http-client.ts'
+import { FetchStream } from './fetch-stream.ts'
+import { assert } from '../../../util/assert.ts'
+
+const PROTOBUF = 'application/x-protobuf'
+
+export type RemoteTransportOptions = HttpClientOptions
+
+const post = (path: string, body: unknown): HttpRequest =>
+  ({ method: 'POST', path, body: JSON.stringify(body) })
+
+export class RemoteTransport implements Transport {
+  private readonly http: HttpClient
+  private readonly streams = new Set<FetchStream>()
+
+  constructor(options: RemoteTransportOptions) {
+    this.http = new HttpClient(options)
+  }
+
+  get url(): string {
+    return this.http.url
+  }
+
+  /** Answers when the server is up (waiting up to `reconnectTimeoutMs` for it to start). */
+  async health(): Promise<void> {
+    await this.http.request({ method: 'GET', path: '/health' })
+  }
+
+  async createTopics(requests: readonly CreateTopicRequest[]): Promise<TopicMetadata[]> {
+    return this.http.json(post('/v1/topics', { topics: requests }))
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    await this.http.request(post('/v1/topics/delete', { topics }))
+  }
+
+  createPartitions(topic: string, count: number): Promise<TopicMetadata> {
+    return this.http.json(post(`/v1/topics/${encodeURIComponent(topic)}/partitions`, { count }))
+  }
+
+  listTopics(options?: { includeInternal?: boolean }): Promise<TopicMetadata[]> {
+    return this.http.json({ method: 'GET',
+      path: options?.includeInternal === true ? '/v1/topics?internal=true' : '/v1/topics' })
+  }
+
+  describeTopics(topics: readonly string[]): Promise<TopicDescription[]> {
+    return this.http.json(post('/v1/topics/describe', { topics }))
+  }
+
+  async produce(request: ProduceRequest): Promise<ProduceResult> {
+    const response = await this.http.request({ method: 'POST', path: '/v1/produce',
+      contentType: PROTOBUF, body: encodeProduceRequest({ acks: request.acks,
+        partitions: [{ topic: request.topic, partition: request.partition,
+          batch: request.batch }] }) })
+    const [result] = decodeProduceResponse(response.body)
+    assert(result !== undefined, 'a produce response has a result per partition sent')
+    if ('error' in result) throw result.error
+    return result.result
+  }
+
+  async fetch(request: FetchRequest): Promise<FetchResult[]> {
+    const response = await this.http.request({ method: 'POST', path: '/v1/fetch',
+      contentType: PROTOBUF, body: encodeFetchRequest(request), waitMs: request.maxWaitMs ?? 0 })
+    return decodeFetchResponse(response.body)
+  }
+
+  listOffsets(requests: readonly ListOffsetsRequest[]): Promise<PartitionOffset[]> {
+    return this.http.json(post('/v1/offsets/list', { requests }))
+  }
+
+  initProducerId(request: InitProducerIdRequest = {}): Promise<ProducerIdAndEpoch> {
+    return this.http.json(post('/v1/producers/init', request))
+  }
+
+  async addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<void> {
+    await this.http.request(post('/v1/transactions/add-partitions', request))
+  }
+
+  async addOffsetsToTxn(request: AddOffsetsToTxnRequest): Promise<void> {
+    await this.http.request(post('/v1/transactions/add-offsets', request))
+  }
+
+  async txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<void> {
+    await this.http.request(post('/v1/transactions/commit-offsets', request))
+  }
+
+  endTxn(request: EndTxnRequest): Promise<ProducerIdAndEpoch> {
+    return this.http.json(post('/v1/transactions/end', request))
+  }
+
+  describeTransactions(transactionalIds: readonly string[]): Promise<TransactionDescription[]> {
+    return this.http.json(post('/v1/transactions/describe', { transactionalIds }))
+  }
+
+  listTransactions(): Promise<TransactionDescription[]> {
+    return this.http.json({ method: 'GET', path: '/v1/transactions' })
+  }
+
+  async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
+    // The coordinator holds a join until the rebalance completes: up to the rebalance timeout.
+    return joinGroupResponseFromJson(await this.http.json<Base64Fields<JoinGroupResponse>>({
+      ...post('/v1/groups/join', joinGroupRequestToJson(request)),
+      waitMs: request.rebalanceTimeoutMs }))
+  }
+
+  async syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
+    return syncGroupResponseFromJson(await this.http.json<Base64Fields<SyncGroupResponse>>(
+      post('/v1/groups/sync', syncGroupRequestToJson(request))))
+  }
+
+  async heartbeat(request: HeartbeatRequest): Promise<void> {
+    await this.http.request(post('/v1/groups/heartbeat', request))
+  }
+
+  async leaveGroup(request: LeaveGroupRequest): Promise<void> {
+    await this.http.request(post('/v1/groups/leave', request))
+  }
+
+  async commitOffsets(request: OffsetCommitRequest): Promise<void> {
+    await this.http.request(post('/v1/groups/offsets/commit', request))
+  }
+
+  fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
+    return this.http.json(post('/v1/groups/offsets/fetch', request))
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return this.http.json({ method: 'GET', path: '/v1/groups' })
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    return groupDescriptionFromJson(await this.http.json<Base64Fields<GroupDescription>>({
+      method: 'GET', path: `/v1/groups/${encodeURIComponent(groupId)}` }))
+  }
+
+  async resetOffsets(request: { groupId: string, offsets: readonly PartitionOffset[] }):
+  Promise<void> {
+    await this.http.request({ method: 'PUT',
+      path: `/v1/groups/${encodeURIComponent(request.groupId)}/offsets`,
+      body: JSON.stringify({ offsets: request.offsets }) })
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    await this.http.request(post('/v1/groups/delete', { groupIds }))
+  }
+
+  /**
+   * Follows partitions over the WebSocket streaming fetch: batches arrive as the server has
+   * them, without a request per poll. `for await (const results of stream)`; `stream.seek(...)`
+   * resubscribes; `stream.close()` ends it.
+   */
+  streamFetch(request: StreamFetchRequest): FetchStream {
+    const stream = new FetchStream(this.http.url, this.http.token, request,
+      () => this.streams.delete(stream))
+    this.streams.add(stream)
+    return stream
+  }
+
+  async close(): Promise<void> {
+    for (const stream of this.streams) stream.close()
+    this.http.close()
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Weir as a server: an embedded broker (with its group and transaction coordinators) behind a
+ * fastify HTTP server, so that applications in other processes and on other machines use it
+ * through `Weir.connect(url)`. The endpoints are listed in the README ("Server API"):
+ * binary produce and fetch (protobuf, proto/weir.proto), a WebSocket streaming fetch, JSON
+ * endpoints for everything else a client does, `/metrics` (Prometheus) and `/health`.
+ *
+ * Every route answers errors as `{ error: { code, message, retriable } }` with a status from the
+ * code (src/server/http-errors.ts); a body that is not valid protobuf or does not match its JSON
+ * schema is a 400 and reaches nothing. With a token, every endpoint but `/health` needs
+ * `Authorization: Bearer <token>` (401 otherwise).
+ *
+ * `close()` is the graceful shutdown: new requests get 503 WEIR_ERR_SERVER_SHUTTING_DOWN,
+ * requests in flight finish (long polls within their wait, at most `shutdownGraceMs`), streams
+ * end, then the broker flushes and closes its logs. Acknowledged records were already on disk
+ * under `flush: 'always'`; the close only adds the final checkpoints.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { Socket } from 'node:net'
+import fastifyWebsocket from '@fastify/websocket'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { type EmbeddedOptions, EmbeddedTransport } from '../client/transport/embedded.ts'
+import { WeirError } from '../errors.ts'
+import { type ServerLimits, serverLimitDefaults } from '../limits.ts'
+import { NodeFileSystem } from '../util/node-file-system.ts'
+import { asWeirError, errorBody, httpStatusOf } from './http-errors.ts'
+import { ServerMetrics } from './metrics/server-metrics.ts'
+import { timedFileSystem } from './metrics/timed-file-system.ts'
+import { registerAdminRoutes } from './routes/admin-routes.ts'
+import { registerBinaryRoutes } from './routes/binary-routes.ts'
+import { registerGroupRoutes } from './routes/group-routes.ts'
+import { registerStreamFetchRoute } from './routes/stream-fetch-route.ts'
+import { registerTransactionRoutes } from './routes/transaction-routes.ts'
+
+export const DEFAULT_SERVER_PORT = 8092
+export const DEFAULT_SERVER_HOST = '127.0.0.1'
+
+export interface WeirServerOptions {
+  readonly dir: string
+  /** Default 127.0.0.1. */
+  readonly host?: string
+  /** Default 8092; 0 picks a free port (see `url`). */
+  readonly port?: number
+  /** When set, every endpoint but /health needs `Authorization: Bearer <token>`. */
+  readonly token?: string
+  readonly limits?: Partial<ServerLimits>
+  /** Options of the embedded broker (everything `Weir.open` takes but `dir`). */
+  readonly broker?: Omit<EmbeddedOptions, 'dir'>
+  /** Called with errors the server answered with 500 (bugs); default: written to stderr. */
+  readonly onInternalError?: (error: unknown) => void
+}
+
+const overLimit = Symbol('weir.connectionOverLimit')
+type CountedSocket = Socket & { [overLimit]?: boolean }
+
+export class WeirServer {
+  private closing: Promise<void> | undefined
+
+  private constructor(
+    private readonly app: FastifyInstance,
+    readonly transport: EmbeddedTransport,
+    readonly metrics: ServerMetrics,
+    readonly url: string,
+    readonly limits: ServerLimits,
+  ) {}
+
+  static async start(options: WeirServerOptions): Promise<WeirServer> {
+    const limits: ServerLimits = { ...serverLimitDefaults, ...options.limits }
+    const metrics = new ServerMetrics()
+    const fs = timedFileSystem(options.broker?.fs ?? new NodeFileSystem(),
+      seconds => metrics.fsyncSeconds.observe(seconds))
+    const transport = await EmbeddedTransport.open({ ...options.broker, dir: options.dir, fs })
+    let closing = false
+    const app = Fastify({
+      bodyLimit: limits.requestBytesMax,
+      return503OnClosing: false,
+      forceCloseConnections: 'idle',
+      ajv: { customOptions: { removeAdditional: false } },
+    })
+    try {
+      let connections = 0
+      app.server.maxConnections = limits.connectionsMax * 2
+      app.server.on('connection', (socket: CountedSocket) => {
+        connections++
+        if (connections > limits.connectionsMax) socket[overLimit] = true
+        socket.once('close', () => { connections-- })
+      })
+      const internal = options.onInternalError ?? ((error: unknown) => {
+        process.stderr.write(`weir server: internal error: ${String((error as Error).stack ?? error)}\n`)
+      })
+
+      app.addHook('onRequest', async (request, reply) => {
+        if ((request.raw.socket as CountedSocket)[overLimit] === true) {
+          reply.header('connection', 'close')
+          throw new WeirError('WEIR_ERR_SERVER_BUSY', `The server has ${limits.connectionsMax} `
+            + 'connections open (connectionsMax); retry later or reuse connections.')
+        }
+        if (closing) {
+          reply.header('connection', 'close')
+          throw new WeirError('WEIR_ERR_SERVER_SHUTTING_DOWN', 'The server is shutting down; '
+            + 'retry against the restarted server.')
+        }
+        if (options.token !== undefined && request.url !== '/health'
+          && !tokenMatches(request.headers.authorization, options.token)) {
+          throw new WeirError('WEIR_ERR_SERVER_UNAUTHORIZED', 'This server needs a bearer token: '
+            + 'send Authorization: Bearer <token> (Weir.connect(url, { token }), --token).')
+        }
+      })
+      app.addHook('onResponse', async (request, reply) => {
+        const route = request.routeOptions.url ?? 'unmatched'
+        metrics.requests.inc({ route, status: String(reply.statusCode) })
+        metrics.requestSeconds.observe(reply.elapsedTime / 1000, { route })
+      })
+      app.setErrorHandler(async (error, _request, reply) => {
+        const weirError = asWeirError(error)
+        const status = httpStatusOf(weirError)
+        if (status === 500) internal(error)
+        return reply.code(status).send(errorBody(weirError))
+      })
+      app.setNotFoundHandler(async (request, reply) => reply.code(404).send(errorBody(
+        new WeirError('WEIR_ERR_SERVER_NOT_FOUND', `No endpoint ${request.method} `
+          + `${request.url.split('?')[0]}; see the README's server API.`))))
+
+      await app.register(fastifyWebsocket, { options: { maxPayload: limits.requestBytesMax } })
+      app.get('/health', async () => ({ status: 'ok' }))
+      app.get('/metrics', async (_request, reply) => reply
+        .type('text/plain; version=0.0.4; charset=utf-8')
+        .send(await metrics.scrape(transport, connections)))
+      registerBinaryRoutes(app, { transport, limits, metrics })
+      registerStreamFetchRoute(app, { transport, limits, metrics, closing: () => closing })
+      registerAdminRoutes(app, transport)
+      registerGroupRoutes(app, transport)
+      registerTransactionRoutes(app, transport)
+      app.addHook('preClose', async () => { closing = true })
+
+      await app.listen({ host: options.host ?? DEFAULT_SERVER_HOST,
+        port: options.port ?? DEFAULT_SERVER_PORT })
+    } catch (error) {
+      await app.close().catch(() => {})
+      await transport.close()
+      throw error
+    }
+    const address = app.server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : options.port
+    const host = options.host ?? DEFAULT_SERVER_HOST
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    return new WeirServer(app, transport, metrics, url, limits)
+  }
+
+  /** Stops accepting, finishes requests in flight, then flushes and closes the broker. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const force = setTimeout(() => this.app.server.closeAllConnections(),
+        this.limits.shutdownGraceMs)
+      try {
+        await this.app.close()
+      } finally {
+        clearTimeout(force)
+        await this.transport.close()
+      }
+    })()
+    return this.closing
+  }
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
+  return timingSafeEqual(digest(header.slice('Bearer '.length)), digest(token))
+}
