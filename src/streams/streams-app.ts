@@ -50,6 +50,12 @@ export interface StartOptions {
   readonly storeCacheEntriesMax?: number
   /** Failed commits in a row (each aborted and retried) before the app stops; default 10. */
   readonly commitAttemptsMax?: number
+  /**
+   * How long a task keeps retrying retriable failures while it opens (restoring its stores over
+   * a network that drops, a server restarting) before the app stops; default 300,000 ms (Kafka
+   * Streams' task.timeout.ms).
+   */
+  readonly taskTimeoutMs?: number
   /** @internal Crash tests: a throw at a step kills the instance there (stream-thread.ts). */
   readonly onStep?: (step: ProcessingStep) => void
   readonly clock?: Clock
@@ -94,6 +100,7 @@ export class StreamsApp {
       consumer: options.consumer ?? {},
       producer: options.producer ?? {},
       commitAttemptsMax: options.commitAttemptsMax ?? 10,
+      taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
       storeCacheEntriesMax: options.storeCacheEntriesMax ?? 10_000,
       ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
     }, clock, scheduler)

@@ -32,6 +32,7 @@ import type { ProducerConfig } from '../../client/producer-config.ts'
 import type { Weir } from '../../client/weir.ts'
 import type { RestoreProgress } from '../../state/restore.ts'
 import type { Clock, Scheduler } from '../../util/clock.ts'
+import { WeirError } from '../../errors.ts'
 import type { SubTopology } from '../sub-topologies.ts'
 import type { ErrorHandling, ErrorLogEntry } from './error-handling.ts'
 import { StreamTask, taskId } from './stream-task.ts'
@@ -74,6 +75,8 @@ export interface ThreadConfig {
   readonly storeCacheEntriesMax: number
   /** Failed commits in a row before the app gives up. */
   readonly commitAttemptsMax: number
+  /** How long opening a task retries retriable failures (Kafka Streams' task.timeout.ms). */
+  readonly taskTimeoutMs: number
 }
 
 /**
@@ -84,6 +87,9 @@ const RECORDS_PER_CHUNK = 1000
 
 /** Sends in flight before the thread waits for them (bounds the producer's buffer). */
 const SENDS_IN_FLIGHT_MAX = 32
+/** First and largest wait between two attempts to open a task after a retriable failure. */
+const TASK_RETRY_BACKOFF_MS = 50
+const TASK_RETRY_BACKOFF_MAX_MS = 1_000
 
 export class StreamThread {
   private readonly tasks = new Map<string, StreamTask>()
@@ -432,12 +438,15 @@ export class StreamThread {
       // its listener ran, and then it is paused until the task is restored). A failed commit
       // goes back here.
       const starts = taskPartitions.map(tp => ({ tp, position: this.consumer.position(tp) }))
-      const opening = StreamTask.open({ appId: this.config.appId, sub, partition,
-        stateDir: this.config.stateDir, processingErrors: this.config.processingErrors,
+      const open = (): Promise<StreamTask> => StreamTask.open({ appId: this.config.appId, sub,
+        partition, stateDir: this.config.stateDir, processingErrors: this.config.processingErrors,
         deserializationErrors: this.config.deserializationErrors, log: this.config.log,
         clock: this.clock, storeCacheEntriesMax: this.config.storeCacheEntriesMax },
       this.weir.transport, this.config.onRestore)
+      const opening: Promise<StreamTask | undefined> = this.retryingRetriable(open,
+        () => this.opening.get(id) !== opening || this.stopped)
         .then(async task => {
+          if (task === undefined) return undefined
           if (this.opening.get(id) !== opening || this.stopped) {
             await task.close()
             return undefined
@@ -452,6 +461,29 @@ export class StreamThread {
         })
       opening.catch(error => this.fail(error))
       this.opening.set(id, opening)
+    }
+  }
+
+  /**
+   * Runs `attempt` again after retriable failures (a network that drops, a server restarting:
+   * an opening task's restore is a series of requests), with a doubling backoff, until it
+   * succeeds, `abandoned()` says the result is no longer wanted (undefined), or `taskTimeoutMs`
+   * has passed (the last error).
+   */
+  private async retryingRetriable<T>(attempt: () => Promise<T>, abandoned: () => boolean):
+  Promise<T | undefined> {
+    const deadline = this.clock.nowMs() + this.config.taskTimeoutMs
+    let backoffMs = TASK_RETRY_BACKOFF_MS
+    for (;;) {
+      try {
+        return await attempt()
+      } catch (error) {
+        if (!WeirError.is(error) || !error.retriable
+          || this.clock.nowMs() + backoffMs > deadline) throw error
+        await new Promise<void>(resolve => this.scheduler.after(backoffMs, resolve))
+        if (abandoned()) return undefined
+        backoffMs = Math.min(backoffMs * 2, TASK_RETRY_BACKOFF_MAX_MS)
+      }
     }
   }
 
