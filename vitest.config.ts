@@ -1,11 +1,41 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+/**
+ * Two projects (issue 6). 'embedded' runs every test as it is. 'remote' runs the client suites
+ * again with WEIR_TEST_TRANSPORT=remote: their fixtures (test/helpers/remote-fixtures.ts) then
+ * start a real WeirServer on 127.0.0.1:0 and connect with Weir.connect, so producer, idempotence,
+ * group, admin and transaction behaviour is checked over HTTP with the same test bodies.
+ * read-committed-filter.test.ts is left out of 'remote': it tests a pure function, no transport.
+ */
+const remoteSuites = [
+  'test/client/*.test.ts',
+  'test/txn/transactions.test.ts',
+  'test/txn/transactions-model.test.ts',
+  'test/txn/read-committed-consumer.test.ts',
+  'test/txn/delayed-requests.test.ts',
+  'test/txn/epoch-exhaustion.test.ts',
+]
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     // Crash and disk tests use real files and child processes: keep to the machine's 2 cores.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'embedded', include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'remote',
+          include: remoteSuites,
+          exclude: [...configDefaults.exclude, 'test/client/read-committed-filter.test.ts'],
+          env: { WEIR_TEST_TRANSPORT: 'remote' },
+        },
+      },
+    ],
   },
 })

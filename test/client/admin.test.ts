@@ -7,8 +7,9 @@
  * offsets. Across a restart on the same directory, topics (partition count and config), committed
  * offsets and the idempotent-producer dedup state survive.
  *
- * Method: a real embedded broker in a temp dir, real consumers with short timings on the system
- * scheduler, and reopening the same directory for the restart. Waits are for conditions (bounded
+ * Method: a real broker in a temp dir over the transport under test (embedded, or a WeirServer
+ * over HTTP in the 'remote' project), real consumers with short timings on the system
+ * scheduler, and reopening the same directory for the restart (remotely: a new server on it). Waits are for conditions (bounded
  * by the test timeout); nothing asserts on time.
  */
 import { describe, expect, it } from 'vitest'

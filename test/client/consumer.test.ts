@@ -7,7 +7,8 @@
  * manual and automatic commits (auto commit stores only finished batches; close stores what was
  * handed out), static membership across a restart, and the WEIR_ERR_CLIENT_STATE misuses.
  *
- * Method: a real embedded broker in a temp dir with the real system scheduler and small intervals
+ * Method: a real broker in a temp dir over the transport under test (embedded, or a WeirServer
+ * over HTTP in the 'remote' project) with the real system scheduler and small intervals
  * (heartbeat 50 ms, session 500 ms, fetch wait 50 ms, coordinator tick 20 ms). "Nothing arrives
  * from X" is shown without waiting on a clock: X's records are in the log before the consumer
  * fetches, so any fetch that included X would have returned them alongside the records that did
@@ -287,6 +288,25 @@ describe('consumer in a group', () => {
       } finally {
         await consumer.close()
       }
+    })
+  })
+
+  it('closing a consumer whose fetch is out ends its next() with done, even when the '
+    + 'transport then fails that fetch (the remote one aborts requests in flight)', async () => {
+    await withWeir('weir-consumer-', async weir => {
+      await weir.admin().createTopics([{ topic: 't' }])
+      let failHeld: ((error: Error) => void) | undefined
+      const holding = interceptedTransport(weir.transport, {
+        fetch: () => new Promise((_resolve, reject) => { failHeld = reject }),
+      })
+      const consumer = new Weir(holding).consumer({ ...FAST })
+      await consumer.assign([{ topic: 't', partition: 0 }])
+      await consumer.seekToBeginning()
+      const pending = consumer.next()
+      await until(() => failHeld !== undefined)
+      await consumer.close()
+      failHeld!(new WeirError('WEIR_ERR_CLIENT_CLOSED', 'simulated: aborted by close'))
+      expect(await pending).toEqual({ done: true, value: undefined })
     })
   })
 

@@ -4,9 +4,10 @@
  * lose their responses (the append happened, the client retries), deliver them twice, or deliver
  * concurrent ones in another order. A real gap in sequences is refused with OUT_OF_ORDER_SEQUENCE.
  *
- * Method: a real embedded broker in a temp dir; the transport is wrapped at the seam so every
- * produce request goes through fast-check's scheduler (which picks the delivery order) and through
- * a fault drawn for it. Then every partition is read back and compared with the sends.
+ * Method: a real broker in a temp dir over the transport under test (embedded, or a WeirServer
+ * over HTTP in the 'remote' project); the transport is wrapped at the seam so every produce
+ * request goes through fast-check's scheduler (which picks the delivery order) and through a
+ * fault drawn for it. Then every partition is read back and compared with the sends.
  */
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
@@ -19,7 +20,7 @@ import {
 } from '../../src/log/record-batch.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import {
-  immediateScheduler, interceptedTransport, openEmbedded, readPartition,
+  immediateScheduler, interceptedTransport, openTransport, readPartition,
 } from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
@@ -46,7 +47,7 @@ describe('idempotent producer over a faulty transport', () => {
     'every record is in the log exactly once, in send order per partition, at the offset send '
     + 'reported, despite lost, duplicated and reordered produce requests',
     async (sends, faults, scheduler) => withTempDir('weir-idem-', async dir => {
-      const inner = await openEmbedded(dir)
+      const inner = await openTransport(dir)
       try {
         await inner.createTopics([{ topic: 't', partitions: PARTITIONS }])
         let call = 0
@@ -95,7 +96,7 @@ describe('idempotent producer over a faulty transport', () => {
   it('a batch whose outcome stays unknown after its retries fails, and the producer moves to a '
     + 'new producer id so later batches cannot be mistaken for it', async () => {
     await withTempDir('weir-idem-expiry-', async dir => {
-      const inner = await openEmbedded(dir)
+      const inner = await openTransport(dir)
       try {
         await inner.createTopics([{ topic: 't' }])
         let losing = true
@@ -133,7 +134,7 @@ describe('idempotent producer over a faulty transport', () => {
 
   it('refuses a batch that skips sequence numbers with OUT_OF_ORDER_SEQUENCE', async () => {
     await withTempDir('weir-idem-gap-', async dir => {
-      const transport = await openEmbedded(dir)
+      const transport = await openTransport(dir)
       try {
         await transport.createTopics([{ topic: 't' }])
         const { producerId, producerEpoch } = await transport.initProducerId()

@@ -8,8 +8,9 @@
  * WEIR_ERR_PRODUCER_BUFFER_FULL, WEIR_ERR_CLIENT_CLOSED) without writing anything. `close()`
  * waits for every send made before it.
  *
- * Method: a real embedded broker in a temp dir; results are checked by reading the partitions
- * back through the transport, and batching by splitting the fetched bytes into stored batches.
+ * Method: a real broker in a temp dir over the transport under test (embedded, or a WeirServer
+ * over HTTP in the 'remote' project); results are checked by reading the partitions back
+ * through the transport, and batching by splitting the fetched bytes into stored batches.
  * The linger test injects a scheduler it fires by hand, so "these sends fell within one linger"
  * does not depend on how fast the machine is; everything else runs on the system scheduler, and
  * waits are for conditions (bounded by the test timeout), never on the clock.

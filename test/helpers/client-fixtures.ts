@@ -1,8 +1,11 @@
 /**
  * Fixtures for client tests: schedulers that run timers at once or never, a transport wrapper
  * that intercepts chosen requests (the transport seam where faults are injected), readers of
- * a whole topic, and a real embedded broker in a temp dir with short group timings plus the
- * small helpers that drive it (produce, pull, wait for a condition).
+ * a whole topic, and a real broker in a temp dir with short group timings plus the small helpers
+ * that drive it (produce, pull, wait for a condition).
+ *
+ * The broker is reached over the transport under test (remote-fixtures.ts): embedded by default,
+ * a WeirServer over HTTP in the vitest project 'remote'.
  */
 import type { Scheduler } from '../../src/util/clock.ts'
 import type { Consumer } from '../../src/client/consumer.ts'
@@ -11,12 +14,12 @@ import type { ConsumedRecord } from '../../src/client/fetcher.ts'
 import type { Message } from '../../src/client/producer.ts'
 import type { ProducerConfig } from '../../src/client/producer-config.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
-import { Weir } from '../../src/client/weir.ts'
+import type { Weir } from '../../src/client/weir.ts'
 import type { TopicPartition } from '../../src/group/assignor.ts'
 import { decodeRecords, forEachBatch, isControl, readBatchHeader, type LogRecord } from
   '../../src/log/record-batch.ts'
 import { withTempDir } from './log-fixtures.ts'
+import { type BrokerUnderTestOptions, openBrokerUnderTest } from './remote-fixtures.ts'
 
 /**
  * Timers fire on the next turn of the event loop whatever their delay: retries and backoffs run
@@ -74,26 +77,35 @@ Promise<LogRecord[]> {
   return records
 }
 
-export async function openEmbedded(dir: string, scheduler: Scheduler = immediateScheduler):
-Promise<EmbeddedTransport> {
-  return EmbeddedTransport.open({ dir, scheduler })
+/**
+ * The transport under test to a broker on `dir` whose scheduler is `scheduler` (by default timers
+ * fire at once, periodic work never runs). Closing it closes the broker.
+ */
+export async function openTransport(dir: string, scheduler: Scheduler = immediateScheduler):
+Promise<Transport> {
+  return (await openBrokerUnderTest(dir, { scheduler })).weir.transport
 }
 
 /** Short consumer timings so group work (joins, heartbeats, expiry) takes milliseconds. */
 export const FAST: Partial<ConsumerConfig> = { heartbeatIntervalMs: 50, sessionTimeoutMs: 500,
   maxWaitMs: 50 }
 
-/**
- * An embedded broker on `dir` on the system scheduler, with a coordinator that ticks every 20 ms
- * and accepts sessions down to 100 ms.
- */
-export async function openGroupTransport(dir: string): Promise<EmbeddedTransport> {
-  return EmbeddedTransport.open({ dir, group: { tickMs: 20, groupMinSessionTimeoutMs: 100 } })
+/** A coordinator that ticks every 20 ms and accepts sessions down to 100 ms. */
+export const GROUP_BROKER: BrokerUnderTestOptions = {
+  group: { tickMs: 20, groupMinSessionTimeoutMs: 100 },
 }
 
-/** A client over `openGroupTransport(dir)`. */
+/**
+ * The transport under test to a broker on `dir` on the system scheduler with `GROUP_BROKER`'s
+ * coordinator timings. Closing it closes the broker.
+ */
+export async function openGroupTransport(dir: string): Promise<Transport> {
+  return (await openWeir(dir)).transport
+}
+
+/** A client over the transport under test to a broker on `dir` with `GROUP_BROKER` timings. */
 export const openWeir = async (dir: string): Promise<Weir> =>
-  new Weir(await openGroupTransport(dir))
+  (await openBrokerUnderTest(dir, GROUP_BROKER)).weir
 
 /** Runs `run` against a client over a fresh temp dir (named from `prefix`), then closes it. */
 export async function withWeir(prefix: string, run: (weir: Weir) => Promise<void>):

@@ -7,16 +7,18 @@
  * requests of earlier transactions are delivered again (a network that delivers a delayed
  * duplicate, the practical form of "delayed"). Each must fail with PRODUCER_FENCED. At the end a
  * read_committed reader must see exactly the committed transactions' records, once, in order:
- * no torn transaction, no aborted read, no lost write.
+ * no torn transaction, no aborted read, no lost write. The broker is reached over the transport
+ * under test (embedded, or a WeirServer over HTTP in the 'remote' project, where the copies are
+ * real second HTTP requests); it is asked directly only to finish writing markers.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Weir } from '../../src/client/weir.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
 import { interceptedTransport } from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
+import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
 import { committedValues } from '../helpers/txn-fixtures.ts'
 
 const PARTITIONS = 2
@@ -39,7 +41,8 @@ describe('delayed requests of an ended transaction (KAFKA-17754)', () => {
       fc.array(transactionArbitrary, { minLength: 2, maxLength: 5 }),
       async transactions => {
         await withTempDir('weir-txn-delay-', async dir => {
-          const inner = await EmbeddedTransport.open({ dir })
+          const { weir: client, broker } = await openBrokerUnderTest(dir)
+          const inner = client.transport
           const recorded: Recorded[] = []
           let current = -1
           const record = <R>(replay: () => Promise<R>, result: Promise<R>): Promise<R> => {
@@ -78,7 +81,7 @@ describe('delayed requests of an ended transaction (KAFKA-17754)', () => {
                 await producer.abortTransaction()
               }
             }
-            await inner.transactions.settled()
+            await broker.transactions.settled()
             for (let partition = 0; partition < PARTITIONS; partition++) {
               expect(await committedValues(inner, 'out', partition)).toEqual(expected[partition])
             }

@@ -2,6 +2,10 @@
  * Goal: a transactional id whose epoch reaches int16 max keeps working: the coordinator hands the
  * producer a new producer id at the next transaction end (Kafka's epoch exhaustion), the markers
  * of that transaction still carry the old id, and nothing is lost or torn across the switch.
+ *
+ * Method: the near-exhausted epoch is written straight into the transaction log of a broker on a
+ * temp dir (setup, always embedded); then a producer over the transport under test (embedded, or
+ * a WeirServer over HTTP in the 'remote' project) runs transactions across the switch.
  */
 import { describe, expect, it } from 'vitest'
 import { Weir } from '../../src/client/weir.ts'
@@ -9,24 +13,24 @@ import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import { EPOCH_MAX } from '../../src/txn/transaction-metadata.ts'
 import { TransactionLog, TRANSACTION_STATE_TOPIC } from '../../src/txn/transaction-log.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
+import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
 import { committedValues } from '../helpers/txn-fixtures.ts'
 
 describe('epoch exhaustion', () => {
   it('the transaction that would pass the highest epoch ends with a new producer id', async () => {
     await withTempDir('weir-txn-epoch-', async dir => {
-      let transport = await EmbeddedTransport.open({ dir })
-      await new Weir(transport).admin().createTopics([{ topic: 'out', partitions: 1 }])
+      const setup = await EmbeddedTransport.open({ dir })
+      await new Weir(setup).admin().createTopics([{ topic: 'out', partitions: 1 }])
       // An id that has used almost every epoch (32,765 transactions would take too long).
-      const txnLog = new TransactionLog(transport.broker.partitionsOf(TRANSACTION_STATE_TOPIC)
+      const txnLog = new TransactionLog(setup.broker.partitionsOf(TRANSACTION_STATE_TOPIC)
         .map(partition => partition.log))
       await txnLog.write({ transactionalId: 'old', producerId: 900_000,
         producerEpoch: EPOCH_MAX - 3, lastProducerId: -1, lastProducerEpoch: -1,
         timeoutMs: 60_000, state: 'CompleteCommit', partitions: [], startedAtMs: -1,
         updatedAtMs: Date.now(), timedOut: false })
-      await transport.close()
+      await setup.close()
 
-      transport = await EmbeddedTransport.open({ dir })
-      const weir = new Weir(transport)
+      const { weir, broker } = await openBrokerUnderTest(dir)
       try {
         const producer = weir.producer({ transactionalId: 'old' })
         await producer.initTransactions()
@@ -44,8 +48,8 @@ describe('epoch exhaustion', () => {
         producer.beginTransaction()
         await producer.send({ topic: 'out', messages: [{ value: 'aborted', partition: 0 }] })
         await producer.abortTransaction()
-        await transport.transactions.settled()
-        expect(await committedValues(transport, 'out', 0)).toEqual(['a', 'b', 'c'])
+        await broker.transactions.settled()
+        expect(await committedValues(weir.transport, 'out', 0)).toEqual(['a', 'b', 'c'])
       } finally {
         await weir.close()
       }

@@ -6,21 +6,24 @@
  * transactions; a fenced producer can do nothing.
  *
  * Method: fast-check commands drive two transactional ids (each with a current instance and
- * possibly a fenced zombie) and a plain producer against an embedded broker with a manual clock:
+ * possibly a fenced zombie) and a plain producer against a broker with a manual clock, over the
+ * transport under test (embedded, or a WeirServer over HTTP in the 'remote' project):
  * init (fencing), begin, send, sendOffsets, commit, abort, zombie sends, transaction timeouts and
  * broker restarts (close + reopen; open transactions survive and must be ended by a timeout or a
  * new instance). The model keeps each partition's log as a list of (value, transaction) in write
  * order, so visibility is computed from the transactions' fates. After every command the real
- * broker is read with read_committed and compared.
+ * broker is read through the client with read_committed and compared (the broker itself is only
+ * asked to finish writing markers first). A restart closes the client, and so the server.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Producer } from '../../src/client/producer.ts'
-import { Weir } from '../../src/client/weir.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
+import type { Weir } from '../../src/client/weir.ts'
+import type { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
+import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
 import { committedValues, manualTicks } from '../helpers/txn-fixtures.ts'
 
 const PARTITIONS = 2
@@ -54,7 +57,8 @@ interface Model {
 
 class Real {
   weir!: Weir
-  transport!: EmbeddedTransport
+  /** The broker behind `weir` (the server's, when remote): only to wait for markers. */
+  broker!: EmbeddedTransport
   plain!: Producer
   readonly clock = new ManualClock(Date.now())
   readonly scheduler = manualTicks()
@@ -62,9 +66,10 @@ class Real {
   constructor(readonly dir: string) {}
 
   async open(): Promise<void> {
-    this.transport = await EmbeddedTransport.open({ dir: this.dir, clock: this.clock,
+    const { weir, broker } = await openBrokerUnderTest(this.dir, { clock: this.clock,
       scheduler: this.scheduler })
-    this.weir = new Weir(this.transport, this.clock, this.scheduler)
+    this.weir = weir
+    this.broker = broker
     this.plain = this.weir.producer()
   }
 }
@@ -206,7 +211,7 @@ class Timeout implements Command {
     real.clock.advance(TIMEOUT_MS + 1)
     real.scheduler.tick()
     await new Promise(resolve => setImmediate(resolve))
-    await real.transport.transactions.settled()
+    await real.broker.transactions.settled()
     for (const instance of model.current.values()) {
       if (instance.txn?.touched === true && instance.txn.status === 'open') {
         abortTxn(instance.txn)
@@ -237,17 +242,17 @@ class RestartBroker implements Command {
 
 /** After every command: what read_committed shows and the group's offsets match the model. */
 async function checkInvariants({ model, real }: World): Promise<void> {
-  await real.transport.transactions.settled()
+  await real.broker.transactions.settled()
   for (let partition = 0; partition < PARTITIONS; partition++) {
     const expected: string[] = []
     for (const entry of model.log[partition]!) {
       if (entry.txn?.status === 'open') break // the LSO: nothing from here on is visible
       if (entry.txn === undefined || entry.txn.status === 'committed') expected.push(entry.value)
     }
-    expect(await committedValues(real.transport, 'out', partition), `partition ${partition}`)
+    expect(await committedValues(real.weir.transport, 'out', partition), `partition ${partition}`)
       .toEqual(expected)
   }
-  const offsets = await real.transport.fetchOffsets({ groupId: 'g' })
+  const offsets = await real.weir.transport.fetchOffsets({ groupId: 'g' })
   expect(new Map(offsets.map(entry => [entry.partition, entry.offset]))).toEqual(model.groupOffsets)
 }
 

@@ -1,13 +1,20 @@
 /**
  * Goal: the transactional producer and the broker's transaction coordinator keep Kafka's promises
- * end to end on an embedded broker: atomic visibility under read_committed, the LSO, fencing,
- * offsets committed only with the transaction, server-side checks of transactional writes,
- * CONCURRENT_TRANSACTIONS retried by the client, timeouts, and recovery on restart.
+ * end to end: atomic visibility under read_committed, the LSO, fencing, offsets committed only
+ * with the transaction, server-side checks of transactional writes, CONCURRENT_TRANSACTIONS
+ * retried by the client, timeouts, and recovery on restart.
+ *
+ * Method: the client runs over the transport under test (embedded, or a WeirServer over HTTP in
+ * the 'remote' project) and everything it checks is read through that client. The broker behind
+ * it (in this process either way) is used only for broker-side work: waiting until markers are
+ * written (`transactions.settled()`), rolling and compacting a log, and writing a transaction
+ * log record to leave the state a crash would. A restart closes the client (and so the server)
+ * and opens a new one on the same directory.
  */
 import { describe, expect, it } from 'vitest'
 import { WeirError } from '../../src/errors.ts'
 import { Weir } from '../../src/client/weir.ts'
-import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
+import type { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import type { Transport } from '../../src/client/transport/transport.ts'
 import { encodeBatch } from '../../src/log/record-batch.ts'
 import { TransactionLog, TRANSACTION_STATE_TOPIC } from '../../src/txn/transaction-log.ts'
@@ -15,18 +22,22 @@ import { ManualClock } from '../../src/util/clock.ts'
 import { immediateScheduler, interceptedTransport, readPartition } from
   '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
+import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
 import { committedValues, manualTicks } from '../helpers/txn-fixtures.ts'
 
 const values = (strings: readonly string[]) => strings.map(value => ({ value }))
 
-async function withBroker(run: (weir: Weir, transport: EmbeddedTransport, dir: string) =>
-Promise<void>): Promise<void> {
+/**
+ * Runs `run` with a client over the transport under test (`weir.transport` is what the checks
+ * read through) and the broker behind it, with topic 'out' of 2 partitions.
+ */
+async function withBroker(run: (weir: Weir, broker: EmbeddedTransport) => Promise<void>):
+Promise<void> {
   await withTempDir('weir-txn-', async dir => {
-    const transport = await EmbeddedTransport.open({ dir })
-    const weir = new Weir(transport)
+    const { weir, broker } = await openBrokerUnderTest(dir)
     try {
       await weir.admin().createTopics([{ topic: 'out', partitions: 2 }])
-      await run(weir, transport, dir)
+      await run(weir, broker)
     } finally {
       await weir.close()
     }
@@ -35,7 +46,8 @@ Promise<void>): Promise<void> {
 
 describe('transactions end to end', () => {
   it('a commit makes every record visible to read_committed at once; an abort never does', async () => {
-    await withBroker(async (weir, transport) => {
+    await withBroker(async (weir, broker) => {
+      const transport = weir.transport
       const producer = weir.producer({ transactionalId: 'tx' })
       await producer.initTransactions()
       producer.beginTransaction()
@@ -43,7 +55,7 @@ describe('transactions end to end', () => {
       await producer.send({ topic: 'out', messages: [{ value: 'a3', partition: 1 }] })
       expect(await committedValues(transport, 'out', 0)).toEqual([])
       await producer.commitTransaction()
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committedValues(transport, 'out', 0)).toEqual(['a1', 'a2'])
       expect(await committedValues(transport, 'out', 1)).toEqual(['a3'])
 
@@ -53,7 +65,7 @@ describe('transactions end to end', () => {
       await producer.transaction(async tx => {
         await tx.send({ topic: 'out', messages: [{ value: 'c1', partition: 0 }] })
       })
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committedValues(transport, 'out', 0)).toEqual(['a1', 'a2', 'c1'])
       const uncommitted = await readPartition(transport, 'out', 0)
       expect(uncommitted.map(r => r.value?.toString())).toEqual(['a1', 'a2', 'b1', 'c1'])
@@ -65,7 +77,8 @@ describe('transactions end to end', () => {
   })
 
   it('an open transaction holds the last stable offset: later records wait for its end', async () => {
-    await withBroker(async (weir, transport) => {
+    await withBroker(async (weir, broker) => {
+      const transport = weir.transport
       const producer = weir.producer({ transactionalId: 'tx' })
       await producer.initTransactions()
       producer.beginTransaction()
@@ -79,13 +92,14 @@ describe('transactions end to end', () => {
       expect(stable!.offset).toBe(0)
       expect(end!.offset).toBe(2)
       await producer.commitTransaction()
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committedValues(transport, 'out', 0)).toEqual(['open', 'plain'])
     })
   })
 
   it('initTransactions fences the older instance and aborts what it left open', async () => {
-    await withBroker(async (weir, transport) => {
+    await withBroker(async (weir, broker) => {
+      const transport = weir.transport
       const zombie = weir.producer({ transactionalId: 'tx' })
       await zombie.initTransactions()
       zombie.beginTransaction()
@@ -99,13 +113,14 @@ describe('transactions end to end', () => {
       await fresh.transaction(async tx => {
         await tx.send({ topic: 'out', messages: [{ value: 'fresh', partition: 0 }] })
       })
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committedValues(transport, 'out', 0)).toEqual(['fresh'])
     })
   })
 
   it('offsets sent to a transaction become the group\'s only when it commits', async () => {
-    await withBroker(async (weir, transport) => {
+    await withBroker(async (weir, broker) => {
+      const transport = weir.transport
       const producer = weir.producer({ transactionalId: 'tx' })
       await producer.initTransactions()
       const group = { groupId: 'copier' }
@@ -118,13 +133,13 @@ describe('transactions end to end', () => {
         await expect(transport.fetchOffsets({ groupId: 'copier', requireStable: true }))
           .rejects.toMatchObject({ code: 'UNSTABLE_OFFSET_COMMIT' })
       })
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committed()).toEqual(['out/1@5'])
 
       producer.beginTransaction()
       await producer.sendOffsetsToTransaction([{ topic: 'out', partition: 1, offset: 9 }], group)
       await producer.abortTransaction()
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committed()).toEqual(['out/1@5'])
       expect(await transport.fetchOffsets({ groupId: 'copier', requireStable: true }))
         .toHaveLength(1)
@@ -132,7 +147,8 @@ describe('transactions end to end', () => {
   })
 
   it('the broker refuses transactional writes outside the transaction (KIP-890 part 1)', async () => {
-    await withBroker(async (weir, transport) => {
+    await withBroker(async (weir, broker) => {
+      const transport = weir.transport
       const producer = weir.producer({ transactionalId: 'tx' })
       await producer.initTransactions()
       const { producerId, producerEpoch } = (await transport.describeTransactions(['tx']))[0]!
@@ -150,14 +166,15 @@ describe('transactions end to end', () => {
       await expect(transport.produce({ topic: 'out', partition: 0, batch: batch(false),
         acks: 'all' })).rejects.toMatchObject({ code: 'INVALID_TXN_STATE' })
       await producer.commitTransaction()
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       expect(await committedValues(transport, 'out', 1)).toEqual([])
       expect(await committedValues(transport, 'out', 0)).toEqual(['in'])
     })
   })
 
   it('CONCURRENT_TRANSACTIONS is retried by the producer on every coordinator request', async () => {
-    await withBroker(async (_weir, inner) => {
+    await withBroker(async (client, broker) => {
+      const inner = client.transport
       const calls: Record<string, number> = {}
       const busyTwice = <T>(name: string, next: () => Promise<T>): Promise<T> => {
         calls[name] = (calls[name] ?? 0) + 1
@@ -181,7 +198,7 @@ describe('transactions end to end', () => {
         await tx.sendOffsets([{ topic: 'out', partition: 0, offset: 1 }], { groupId: 'g' })
       })
       expect(calls).toEqual({ init: 3, partitions: 3, offsets: 3, commitOffsets: 3, end: 3 })
-      await inner.transactions.settled()
+      await broker.transactions.settled()
       expect(await committedValues(inner, 'out', 0)).toEqual(['v'])
     })
   })
@@ -189,7 +206,8 @@ describe('transactions end to end', () => {
 
 describe('adding partitions', () => {
   it('partitions asked for while AddPartitionsToTxn is retrying join that request', async () => {
-    await withBroker(async (_weir, inner) => {
+    await withBroker(async (client, broker) => {
+      const inner = client.transport
       const accepted: string[][] = []
       let busy = 1
       const transport: Transport = interceptedTransport(inner, {
@@ -213,7 +231,8 @@ describe('adding partitions', () => {
 
 describe('transactions and the log cleaner', () => {
   it('compaction drops aborted data, keeps committed data and never cleans an open transaction', async () => {
-    await withBroker(async (weir, transport) => {
+    await withBroker(async (weir, broker) => {
+      const transport = weir.transport
       await weir.admin().createTopics([{ topic: 'table', partitions: 1,
         config: { cleanupPolicy: 'compact' } }])
       const producer = (id: string) => weir.producer({ transactionalId: id })
@@ -225,10 +244,10 @@ describe('transactions and the log cleaner', () => {
         if (commit === 'open') return p
         if (commit) await p.commitTransaction()
         else await p.abortTransaction()
-        await transport.transactions.settled()
+        await broker.transactions.settled()
         return p
       }
-      const log = transport.broker.partition('table', 0).log
+      const log = broker.broker.partition('table', 0).log
       await write('a', 'k1', 'a', true)
       await write('b', 'k1', 'b', false)
       await log.roll() // the cleaner works on whole segments: this one holds no open transaction
@@ -246,7 +265,7 @@ describe('transactions and the log cleaner', () => {
       expect(await everything()).toEqual(['a', 'c', 'd'])
       expect(await committedValues(transport, 'table', 0)).toEqual(['a'])
       await open.commitTransaction()
-      await transport.transactions.settled()
+      await broker.transactions.settled()
       await compact()
       expect(await everything()).toEqual(['c', 'd'])
       expect(await committedValues(transport, 'table', 0)).toEqual(['c', 'd'])
@@ -259,8 +278,8 @@ describe('transaction timeouts and recovery', () => {
     await withTempDir('weir-txn-', async dir => {
       const clock = new ManualClock(Date.now())
       const scheduler = manualTicks()
-      const transport = await EmbeddedTransport.open({ dir, clock, scheduler })
-      const weir = new Weir(transport, clock, scheduler)
+      const { weir, broker } = await openBrokerUnderTest(dir, { clock, scheduler })
+      const transport = weir.transport
       try {
         await weir.admin().createTopics([{ topic: 'out', partitions: 1 }])
         const producer = weir.producer({ transactionalId: 'tx', transactionTimeoutMs: 1000 })
@@ -270,7 +289,7 @@ describe('transaction timeouts and recovery', () => {
         clock.advance(1001)
         scheduler.tick()
         await new Promise(resolve => setImmediate(resolve))
-        await transport.transactions.settled()
+        await broker.transactions.settled()
         expect((await transport.describeTransactions(['tx']))[0]!.state).toBe('CompleteAbort')
         await expect(producer.send({ topic: 'out', messages: [{ value: 'late', partition: 0 }] }))
           .rejects.toMatchObject({ code: 'TRANSACTION_TIMED_OUT' })
@@ -280,7 +299,7 @@ describe('transaction timeouts and recovery', () => {
         await producer.transaction(async tx => {
           await tx.send({ topic: 'out', messages: [{ value: 'next', partition: 0 }] })
         })
-        await transport.transactions.settled()
+        await broker.transactions.settled()
         expect(await committedValues(transport, 'out', 0)).toEqual(['next'])
       } finally {
         await weir.close()
@@ -290,8 +309,7 @@ describe('transaction timeouts and recovery', () => {
 
   it('on open, a prepared transaction is completed and an ongoing one aborted or kept as configured', async () => {
     await withTempDir('weir-txn-', async dir => {
-      let transport = await EmbeddedTransport.open({ dir })
-      let weir = new Weir(transport)
+      const { weir, broker } = await openBrokerUnderTest(dir)
       await weir.admin().createTopics([{ topic: 'out', partitions: 1 }])
       const prepared = weir.producer({ transactionalId: 'prepared' })
       const ongoing = weir.producer({ transactionalId: 'ongoing' })
@@ -302,37 +320,41 @@ describe('transaction timeouts and recovery', () => {
         await producer.flush()
       }
       // What a crash right after the commit decision leaves: PrepareCommit durable, no marker.
-      const [state] = transport.transactions.describeTransactions(['prepared'])
-      const txnLog = new TransactionLog(transport.broker.partitionsOf(TRANSACTION_STATE_TOPIC)
+      const [state] = broker.transactions.describeTransactions(['prepared'])
+      const txnLog = new TransactionLog(broker.broker.partitionsOf(TRANSACTION_STATE_TOPIC)
         .map(partition => partition.log))
       await txnLog.write({ transactionalId: 'prepared', producerId: state!.producerId,
         producerEpoch: state!.producerEpoch + 1, lastProducerId: state!.producerId,
         lastProducerEpoch: state!.producerEpoch, timeoutMs: state!.timeoutMs,
         state: 'PrepareCommit', partitions: state!.partitions, startedAtMs: state!.startedAtMs,
         updatedAtMs: Date.now(), timedOut: false })
-      await transport.close()
+      // The broker goes away under the producers, which end nothing.
+      await weir.transport.close()
 
       // 'timeout' (the default): the ongoing transaction stays open and holds the LSO.
-      transport = await EmbeddedTransport.open({ dir })
-      await transport.transactions.settled()
-      expect((await transport.describeTransactions(['prepared']))[0]!.state)
-        .toBe('CompleteCommit')
-      expect((await transport.describeTransactions(['ongoing']))[0]!.state).toBe('Ongoing')
-      expect(await committedValues(transport, 'out', 0)).toEqual(['p'])
-      await transport.close()
-
-      transport = await EmbeddedTransport.open({ dir, transactions: { recoveredOngoing: 'abort' } })
-      weir = new Weir(transport)
+      const kept = await openBrokerUnderTest(dir)
       try {
-        await transport.transactions.settled()
-        expect((await transport.describeTransactions(['ongoing']))[0]!.state)
-          .toBe('CompleteAbort')
-        const [end] = await transport.listOffsets([{ topic: 'out', partition: 0, spec: 'latest',
-          isolationLevel: 'read_committed' }])
-        expect(end!.offset).toBe(4) // p, o, commit marker, abort marker
-        expect(await committedValues(transport, 'out', 0)).toEqual(['p'])
+        await kept.broker.transactions.settled()
+        const describe = async (id: string) =>
+          (await kept.weir.transport.describeTransactions([id]))[0]!.state
+        expect(await describe('prepared')).toBe('CompleteCommit')
+        expect(await describe('ongoing')).toBe('Ongoing')
+        expect(await committedValues(kept.weir.transport, 'out', 0)).toEqual(['p'])
       } finally {
-        await weir.close()
+        await kept.weir.close()
+      }
+
+      const aborted = await openBrokerUnderTest(dir, { transactions: { recoveredOngoing: 'abort' } })
+      try {
+        await aborted.broker.transactions.settled()
+        expect((await aborted.weir.transport.describeTransactions(['ongoing']))[0]!.state)
+          .toBe('CompleteAbort')
+        const [end] = await aborted.weir.transport.listOffsets([{ topic: 'out', partition: 0,
+          spec: 'latest', isolationLevel: 'read_committed' }])
+        expect(end!.offset).toBe(4) // p, o, commit marker, abort marker
+        expect(await committedValues(aborted.weir.transport, 'out', 0)).toEqual(['p'])
+      } finally {
+        await aborted.weir.close()
       }
     })
   })

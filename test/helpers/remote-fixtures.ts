@@ -1,0 +1,80 @@
+/**
+ * The transport the client suites run over. `WEIR_TEST_TRANSPORT` picks it: unset (or
+ * 'embedded') is the broker in this process, as `Weir.open` builds it; 'remote' (the vitest
+ * project 'remote', see vitest.config.ts) is a real `WeirServer` on 127.0.0.1, port 0, over the
+ * same temp dir with the same broker options, and a client from `Weir.connect(server.url)`. The
+ * suites open clients only through these functions (directly or via client-fixtures.ts), so one
+ * test body checks both transports.
+ *
+ * Either way the broker runs in this process, and `broker` is it (the server's, when remote):
+ * tests reach it for what they check or provoke on the broker side (transaction markers settled,
+ * a log rolled and compacted, a transaction log record written to simulate a crash), never in
+ * place of the client. Closing the client's transport closes the server too, so a restart is
+ * "close the client, open again on the same dir" on both transports.
+ *
+ * A test that cannot run remotely (it needs the client to sit on the embedded broker itself)
+ * is skipped there with `describe.skipIf(remote)` / `it.skipIf(remote)` and a comment saying why.
+ * None of the suites in the 'remote' project needs that today.
+ */
+import type { EmbeddedOptions } from '../../src/client/transport/embedded.ts'
+import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
+import { Weir } from '../../src/client/weir.ts'
+import { WeirServer } from '../../src/server/weir-server.ts'
+
+export type TransportUnderTest = 'embedded' | 'remote'
+
+/** The transport this run tests, from WEIR_TEST_TRANSPORT; anything else is a setup error. */
+export function transportUnderTest(): TransportUnderTest {
+  const chosen = process.env.WEIR_TEST_TRANSPORT ?? 'embedded'
+  if (chosen !== 'embedded' && chosen !== 'remote') {
+    throw new Error(`WEIR_TEST_TRANSPORT is '${chosen}'; use 'embedded' or 'remote'.`)
+  }
+  return chosen
+}
+
+/** Whether this run tests the remote transport (client → HTTP → WeirServer). */
+export const remote = transportUnderTest() === 'remote'
+
+/** Options of the broker under test: everything `Weir.open` takes but `dir`. */
+export type BrokerUnderTestOptions = Omit<EmbeddedOptions, 'dir'>
+
+export interface BrokerUnderTest {
+  /** The client under test, over the transport this run tests. */
+  readonly weir: Weir
+  /** The broker behind it, in this process (the server's when remote). */
+  readonly broker: EmbeddedTransport
+}
+
+/**
+ * A client of a broker on `dir` with `options`, over the transport under test. The client
+ * uses the options' clock and scheduler too, as `Weir.open` does. Close it with
+ * `weir.close()` (or `weir.transport.close()`): that also stops the server.
+ */
+export async function openBrokerUnderTest(dir: string, options: BrokerUnderTestOptions = {}):
+Promise<BrokerUnderTest> {
+  if (!remote) {
+    const transport = await EmbeddedTransport.open({ ...options, dir })
+    return { weir: new Weir(transport, options.clock, options.scheduler), broker: transport }
+  }
+  const server = await WeirServer.start({ dir, port: 0, broker: options })
+  let weir: Weir
+  try {
+    weir = await Weir.connect(server.url, { clock: options.clock,
+      scheduler: options.scheduler })
+  } catch (error) {
+    await server.close()
+    throw error
+  }
+  // The server belongs to this client: whoever closes the transport (weir.close() does) stops
+  // it, after the client's own requests were aborted and its sockets freed.
+  const transport = weir.transport
+  const closeClient = transport.close.bind(transport)
+  transport.close = async () => {
+    try {
+      await closeClient()
+    } finally {
+      await server.close()
+    }
+  }
+  return { weir, broker: server.transport }
+}
