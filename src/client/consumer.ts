@@ -304,6 +304,9 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     try {
       return await fetchBatches(this.transport, this.subscriptions, this.config)
     } catch (error) {
+      // Closed while the fetch was out: the transport's close may fail it (the remote one aborts
+      // requests in flight); next() then ends as documented rather than throwing.
+      if (this.closed) return undefined
       if (!WeirError.is(error) || !error.retriable) throw error
       await sleep(this.scheduler, this.config.maxWaitMs)
       return undefined
