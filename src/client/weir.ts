@@ -17,7 +17,7 @@ import { Consumer } from './consumer.ts'
 import type { ConsumerConfig } from './consumer-config.ts'
 import { Producer } from './producer.ts'
 import type { ProducerConfig } from './producer-config.ts'
-import { type EmbeddedOptions, EmbeddedTransport } from './transport/embedded.ts'
+import type { EmbeddedOptions } from './transport/embedded.ts'
 import type { Transport } from './transport/transport.ts'
 import { RemoteTransport, type RemoteTransportOptions } from './transport/http/remote-transport.ts'
 
@@ -39,6 +39,8 @@ export class Weir {
 
   /** Opens (or creates) an embedded broker in `dir`, recovering it after a crash. */
   static async open(options: WeirOpenOptions): Promise<Weir> {
+    // Loaded here, not at the top: a remote client (each CLI call) need not load the broker.
+    const { EmbeddedTransport } = await import('./transport/embedded.ts')
     const transport = await EmbeddedTransport.open(options)
     return new Weir(transport, options.clock, options.scheduler)
   }

@@ -7,6 +7,9 @@
  * - Any other failure after the request may have been sent (reset, a timeout) is
  *   NETWORK_EXCEPTION at once: retriable, outcome unknown. The caller decides; the idempotent
  *   producer retries with the same sequence numbers, so the broker drops a duplicate.
+ *   GETs and requests marked `idempotent` (fetch, list offsets, describe) are the exception: they
+ *   change nothing, so they are retried like refused ones (a server killed under a keep-alive
+ *   connection resets it).
  * - An answer with an error status carries `{ error: { code, message } }`: rethrown as the same
  *   WeirError the embedded transport would have thrown.
  */
@@ -38,6 +41,8 @@ export interface HttpRequest {
   readonly contentType?: string
   /** Time the server may legitimately hold the request (a long poll), added to the timeout. */
   readonly waitMs?: number
+  /** Changes nothing on the server, so any network failure may be retried (every GET does). */
+  readonly idempotent?: boolean
 }
 
 const CONNECT_REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
@@ -85,13 +90,15 @@ export class HttpClient {
         return await this.attempt(request)
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
-        if (WeirError.is(error) || code === undefined || !CONNECT_REFUSED.has(code)) {
-          throw asNetworkError(error, request)
-        }
+        const neverSent = code !== undefined && CONNECT_REFUSED.has(code)
+        const resendable = (request.idempotent === true || request.method === 'GET') && !this.closed
+          && (!WeirError.is(error) || error.code === 'NETWORK_EXCEPTION')
+        if (WeirError.is(error) && !resendable) throw error
+        if (!neverSent && !resendable) throw asNetworkError(error, request)
         if (Date.now() + backoff > deadline) {
           throw new WeirError('NETWORK_EXCEPTION', `Cannot reach the Weir server at ${this.url} `
-            + `(${code}) after ${this.reconnectTimeoutMs} ms; start it with weir serve, or check `
-            + 'the URL.', { cause: error })
+            + `(${code ?? (error as Error).message}) after ${this.reconnectTimeoutMs} ms; start it `
+            + 'with weir serve, or check the URL.', { cause: error })
         }
         await new Promise(resolve => setTimeout(resolve, backoff))
         backoff = Math.min(backoff * 2, RECONNECT_BACKOFF_MAX_MS)

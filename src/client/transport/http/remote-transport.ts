@@ -6,7 +6,7 @@
  * which failures are retried here and which are left to the caller).
  *
  * `streamFetch` is the WebSocket streaming fetch, for readers that follow partitions without a
- * group (the CLI's `weir consume`); consumers use the long-poll `fetch` like Kafka's.
+ * group; consumers (and the CLI's `weir consume`) use the long-poll `fetch` like Kafka's.
  */
 import type { CreateTopicRequest, TopicDescription } from '../../../broker/broker.ts'
 import type { FetchRequest, FetchResult } from '../../../broker/fetch.ts'
@@ -40,6 +40,8 @@ export type RemoteTransportOptions = HttpClientOptions
 
 const post = (path: string, body: unknown): HttpRequest =>
   ({ method: 'POST', path, body: JSON.stringify(body) })
+/** A POST that only reads: retried after any network failure (http-client.ts). */
+const read = (path: string, body: unknown): HttpRequest => ({ ...post(path, body), idempotent: true })
 
 export class RemoteTransport implements Transport {
   private readonly http: HttpClient
@@ -76,7 +78,7 @@ export class RemoteTransport implements Transport {
   }
 
   describeTopics(topics: readonly string[]): Promise<TopicDescription[]> {
-    return this.http.json(post('/v1/topics/describe', { topics }))
+    return this.http.json(read('/v1/topics/describe', { topics }))
   }
 
   async produce(request: ProduceRequest): Promise<ProduceResult> {
@@ -92,12 +94,13 @@ export class RemoteTransport implements Transport {
 
   async fetch(request: FetchRequest): Promise<FetchResult[]> {
     const response = await this.http.request({ method: 'POST', path: '/v1/fetch',
-      contentType: PROTOBUF, body: encodeFetchRequest(request), waitMs: request.maxWaitMs ?? 0 })
+      contentType: PROTOBUF, body: encodeFetchRequest(request), waitMs: request.maxWaitMs ?? 0,
+      idempotent: true })
     return decodeFetchResponse(response.body)
   }
 
   listOffsets(requests: readonly ListOffsetsRequest[]): Promise<PartitionOffset[]> {
-    return this.http.json(post('/v1/offsets/list', { requests }))
+    return this.http.json(read('/v1/offsets/list', { requests }))
   }
 
   initProducerId(request: InitProducerIdRequest = {}): Promise<ProducerIdAndEpoch> {
@@ -121,7 +124,7 @@ export class RemoteTransport implements Transport {
   }
 
   describeTransactions(transactionalIds: readonly string[]): Promise<TransactionDescription[]> {
-    return this.http.json(post('/v1/transactions/describe', { transactionalIds }))
+    return this.http.json(read('/v1/transactions/describe', { transactionalIds }))
   }
 
   listTransactions(): Promise<TransactionDescription[]> {
@@ -153,7 +156,7 @@ export class RemoteTransport implements Transport {
   }
 
   fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
-    return this.http.json(post('/v1/groups/offsets/fetch', request))
+    return this.http.json(read('/v1/groups/offsets/fetch', request))
   }
 
   listGroups(): Promise<GroupListing[]> {
