@@ -1,6 +1,7 @@
 /**
- * Goal: the README's main job (`npm start` = `weir quickstart`) and the example scripts keep
- * working. Method: run them as real child processes through the `weir` bin and tsx on a temp dir,
+ * Goal: `weir quickstart` (the embedded end-to-end check; `npm start` is `weir serve
+ * --with-examples` now, tested in serve.test.ts) and the example scripts keep working.
+ * Method: run them as real child processes through the `weir` bin and tsx on a temp dir,
  * twice for the quickstart (the second run must find the first run's records and append after,
  * and its streams app must fold the new order events into the first run's table; the quickstart
  * itself checks the table against a fold of every event and fails otherwise).
