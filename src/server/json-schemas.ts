@@ -2,7 +2,8 @@
  * JSON schemas of the server's JSON request bodies. fastify validates every body against its
  * route's schema before the handler runs, so a malformed body is a 400
  * (WEIR_ERR_SERVER_BODY_MALFORMED) naming the bad field and never reaches the broker. Arrays are
- * bounded so a body cannot ask for unbounded work; `additionalProperties: false` rejects typos.
+ * bounded so a body cannot ask for unbounded work; `additionalProperties: false` rejects typos;
+ * values are never coerced to the schema's type (a "1" is not an integer, ["a"] not a string).
  */
 
 type Schema = Record<string, unknown>
@@ -121,4 +122,5 @@ export const groupParams = object({ groupId }, ['groupId'])
 export const topicParams = object({ topic: topicNameSchema }, ['topic'])
 
 export const lagQuery = object({ isolationLevel, topics: string(16_384) })
-export const listTopicsQuery = object({ internal: boolean })
+/** Query values are strings (values are never coerced: see weir-server.ts). */
+export const listTopicsQuery = object({ internal: { type: 'string', enum: ['true', 'false'] } })

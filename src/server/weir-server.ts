@@ -75,7 +75,9 @@ export class WeirServer {
       bodyLimit: limits.requestBytesMax,
       return503OnClosing: false,
       forceCloseConnections: 'idle',
-      ajv: { customOptions: { removeAdditional: false } },
+      // No coercion: fastify's default (coerceTypes 'array') would turn a malformed body into a
+      // valid one — {"topics":[["a"]]} into a delete of topic a, a null partition into 0.
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     })
     try {
       let connections = 0
@@ -89,6 +91,11 @@ export class WeirServer {
         process.stderr.write(`weir server: internal error: ${String((error as Error).stack ?? error)}\n`)
       })
 
+      // Registered before the hooks below so that its own onRequest hook marks a WebSocket
+      // upgrade first: when a hook below refuses one (401, 503), the plugin's onResponse hook then
+      // destroys the upgrade's socket. Registered after them, the refused upgrade's socket stayed
+      // open (an upgraded socket is no longer the HTTP server's to close) and close() never ended.
+      await app.register(fastifyWebsocket, { options: { maxPayload: limits.requestBytesMax } })
       app.addHook('onRequest', async (request, reply) => {
         if ((request.raw.socket as CountedSocket)[overLimit] === true) {
           reply.header('connection', 'close')
@@ -106,6 +113,12 @@ export class WeirServer {
             + 'send Authorization: Bearer <token> (Weir.connect(url, { token }), --token).')
         }
       })
+      app.addHook('onSend', async (_request, reply) => {
+        // An answer sent while closing ends its connection: the close ends idle keep-alive
+        // connections only once, as it begins, so one whose request was in flight then would
+        // stay open and hold the close for the whole shutdownGraceMs.
+        if (closing) reply.header('connection', 'close')
+      })
       app.addHook('onResponse', async (request, reply) => {
         const route = request.routeOptions.url ?? 'unmatched'
         metrics.requests.inc({ route, status: String(reply.statusCode) })
@@ -121,7 +134,6 @@ export class WeirServer {
         new WeirError('WEIR_ERR_SERVER_NOT_FOUND', `No endpoint ${request.method} `
           + `${request.url.split('?')[0]}; see the README's server API.`))))
 
-      await app.register(fastifyWebsocket, { options: { maxPayload: limits.requestBytesMax } })
       app.get('/health', async () => ({ status: 'ok' }))
       app.get('/metrics', async (_request, reply) => reply
         .type('text/plain; version=0.0.4; charset=utf-8')

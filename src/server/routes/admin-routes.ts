@@ -16,9 +16,9 @@ import {
 } from '../json-schemas.ts'
 
 export function registerAdminRoutes(app: FastifyInstance, transport: EmbeddedTransport): void {
-  app.get<{ Querystring: { internal?: boolean } }>('/v1/topics',
+  app.get<{ Querystring: { internal?: 'true' | 'false' } }>('/v1/topics',
     { schema: { querystring: listTopicsQuery } },
-    request => transport.listTopics({ includeInternal: request.query.internal === true }))
+    request => transport.listTopics({ includeInternal: request.query.internal === 'true' }))
 
   app.post<{ Body: { topics: CreateTopicRequest[] } }>('/v1/topics',
     { schema: { body: createTopicsBody } }, async (request, reply) => {
