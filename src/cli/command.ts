@@ -138,17 +138,24 @@ export function failureLine(error: unknown): string {
  * Resolves on the first SIGINT or SIGTERM (with the signal's name); a second one while the
  * command is still stopping exits at once with 130 (the shell's code for an interrupt).
  */
+/** Signals closer together than this are one signal delivered several times. */
+const REPEATED_SIGNAL_MS = 1_000
+
 export function firstSignal(onStopping?: (signal: NodeJS.Signals) => void):
 { readonly signal: Promise<NodeJS.Signals>, dispose(): void } {
-  let received = false
+  let receivedAtMs: number | undefined
   let resolveSignal: (signal: NodeJS.Signals) => void = () => undefined
   const signal = new Promise<NodeJS.Signals>(resolve => { resolveSignal = resolve })
   const handler = (name: NodeJS.Signals): void => {
-    if (received) {
+    if (receivedAtMs !== undefined) {
+      // Ctrl-C reaches every process of the terminal's group, and npm and tsx also relay it to
+      // their child: the same keypress arrives two or three times at once. Only a later one is
+      // the user asking again.
+      if (Date.now() - receivedAtMs < REPEATED_SIGNAL_MS) return
       process.stderr.write(`weir: ${name} again: exiting without a clean stop\n`)
       process.exit(130)
     }
-    received = true
+    receivedAtMs = Date.now()
     onStopping?.(name)
     resolveSignal(name)
   }
