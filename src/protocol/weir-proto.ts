@@ -79,7 +79,10 @@ function malformed(message: string, cause?: unknown): WeirError {
 
 function decodeWire(type: protobufjs.Type, bytes: Uint8Array): unknown {
   try {
-    return type.decode(bytes)
+    // A plain Uint8Array view: protobufjs' Buffer reader clamps a string that runs past the end
+    // instead of failing, its Uint8Array reader is strict. Bytes fields stay views (no copy).
+    return type.decode(Buffer.isBuffer(bytes)
+      ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes)
   } catch (error) {
     throw malformed(`The body is not a valid weir.v1.${type.name} protobuf message `
       + `(${(error as Error).message}). Encode it with proto/weir.proto.`, error)
@@ -112,8 +115,11 @@ function nonNegative(value: number, field: string): number {
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset,
-    bytes.byteLength)
+  if (Buffer.isBuffer(bytes)) return bytes
+  // An absent bytes field decodes as protobufjs' default, an empty Array, not a Uint8Array
+  // (proto3 encoders leave empty bytes out).
+  if (!(bytes instanceof Uint8Array)) return Buffer.alloc(0)
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 const acksToWire: Record<string, number> = { all: -1, 0: 0, 1: 1 }

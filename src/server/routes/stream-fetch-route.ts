@@ -3,7 +3,9 @@
  * frame, proto/weir.proto) naming partitions and start offsets; the server long-polls the broker
  * and pushes a FetchResponse frame whenever records arrive, moving each position past what it sent.
  * A new StreamFetchRequest replaces the subscription (a seek); a partition that fails (an offset
- * out of range, a deleted topic) is reported once in a frame and dropped until resubscribed.
+ * out of range) is reported once in a frame and dropped until resubscribed. A request the broker
+ * refuses whole (an unknown topic or partition) closes the stream with 1008 and its code as the
+ * reason; a server fault closes it with 1011.
  *
  * Back-pressure: while the socket holds more than `streamBufferBytesMax` unsent bytes the server
  * stops reading the log for it, so a slow reader costs the server bounded memory. A frame that
@@ -17,7 +19,7 @@ import type { ServerLimits } from '../../limits.ts'
 import {
   decodeStreamFetchRequest, encodeFetchResponse, type StreamFetchRequest,
 } from '../../protocol/weir-proto.ts'
-import { asWeirError } from '../http-errors.ts'
+import { asWeirError, httpStatusOf } from '../http-errors.ts'
 import type { ServerMetrics } from '../metrics/server-metrics.ts'
 
 /** How long one broker long poll of a stream waits for records before polling again. */
@@ -89,7 +91,8 @@ class FetchStream {
         this.socket.send(encodeFetchResponse(worth))
       }
     } catch (error) {
-      if (this.open()) this.socket.close(1011, asWeirError(error).code)
+      const weirError = asWeirError(error)
+      if (this.open()) this.socket.close(httpStatusOf(weirError) < 500 ? 1008 : 1011, weirError.code)
     } finally {
       this.running = false
     }
