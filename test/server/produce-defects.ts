@@ -2,8 +2,8 @@
  * Produce requests with exactly one defect, for the server's no-partial-write properties. The
  * requests name partitions of the topics below (`TOPICS`), carry valid batches of at most
  * `BATCH_RECORDS_MAX` records, and then get one defect the server's pre-check must find (a damaged
- * batch, bytes cut or added, too many records, an unknown topic or partition, a partition named
- * twice, too many partitions; `expectedCode` says how each is answered), or a header change the
+ * batch, bytes cut or added, too many records, an unknown topic or partition, an internal topic,
+ * a partition named twice, too many partitions; `expectedCode` says how each is answered), or a header change the
  * pre-check cannot see but the broker's validator refuses (`lateDefect`), with the CRC made good.
  */
 import { fc } from '@fast-check/vitest'
@@ -50,6 +50,7 @@ export type Defect =
   | { readonly kind: 'unknownPartition', readonly at: number, readonly topic: number,
     readonly over: number }
   | { readonly kind: 'unknownTopic', readonly at: number, readonly topic: string }
+  | { readonly kind: 'internalTopic', readonly at: number }
   | { readonly kind: 'samePartitionTwice', readonly at: number, readonly source: number,
     readonly records: RecordSpec[] }
   | { readonly kind: 'tooManyPartitions', readonly extra: readonly number[] }
@@ -65,6 +66,7 @@ export const defectArb: fc.Arbitrary<Defect> = fc.oneof(
     topic: fc.nat(TOPICS.length - 1), over: fc.nat(5) }),
   fc.record({ kind: fc.constant('unknownTopic' as const), at: fc.nat(),
     topic: fc.constantFrom('zz', 'fz-absent', 'a.b', 'a_') }),
+  fc.record({ kind: fc.constant('internalTopic' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('samePartitionTwice' as const), at: fc.nat(), source: fc.nat(),
     records: recordsArb(1, BATCH_RECORDS_MAX) }),
   fc.record({ kind: fc.constant('tooManyPartitions' as const),
@@ -74,7 +76,7 @@ export const defectArb: fc.Arbitrary<Defect> = fc.oneof(
 export const expectedCode: Record<Defect['kind'], ErrorCode> = {
   damaged: 'CORRUPT_MESSAGE', truncated: 'CORRUPT_MESSAGE', trailingBytes: 'CORRUPT_MESSAGE',
   tooManyRecords: 'WEIR_ERR_SERVER_BODY_TOO_LARGE', unknownPartition: 'UNKNOWN_TOPIC_OR_PARTITION',
-  unknownTopic: 'UNKNOWN_TOPIC', samePartitionTwice: 'INVALID_REQUEST',
+  unknownTopic: 'UNKNOWN_TOPIC', internalTopic: 'INVALID_TOPIC_EXCEPTION', samePartitionTwice: 'INVALID_REQUEST',
   tooManyPartitions: 'WEIR_ERR_SERVER_BODY_TOO_LARGE',
 }
 
@@ -118,6 +120,8 @@ export function defective(entries: ReadonlyArray<{ partition: number, records: R
         batch: batchOf([{ key: null, value: new Uint8Array(1) }]) })
     }
     case 'unknownTopic': return insert(defect.at, { topic: defect.topic, partition: 0,
+      batch: batchOf([{ key: null, value: new Uint8Array(1) }]) })
+    case 'internalTopic': return insert(defect.at, { topic: '__consumer_offsets', partition: 0,
       batch: batchOf([{ key: null, value: new Uint8Array(1) }]) })
     case 'samePartitionTwice': {
       const source = valid[defect.source % valid.length]!

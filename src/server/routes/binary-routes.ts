@@ -44,8 +44,6 @@ Promise<number[]> {
         + 'request; send one batch per partition.')
     }
     seen.add(key)
-    await transport.broker.topicForUse(topic)
-    transport.broker.partition(topic, partition)
     const defect = batchDefect(batch, 0)
     if (defect !== undefined || batch.length !== batch.readInt32BE(8) + 12) {
       throw new WeirError('CORRUPT_MESSAGE', `The batch for ${topic}/${partition} is not one whole `
@@ -58,6 +56,14 @@ Promise<number[]> {
         + '(batchRecordsMax). Send smaller batches.')
     }
     counts.push(recordCount)
+  }
+  // Topics last: with autoCreateTopics this creates them, which a refused request must not do.
+  for (const { topic, partition } of request.partitions) {
+    if ((await transport.broker.topicForUse(topic)).internal) {
+      throw new WeirError('INVALID_TOPIC_EXCEPTION', `Topic '${topic}' is internal; clients `
+        + 'cannot produce to it.')
+    }
+    transport.broker.partition(topic, partition)
   }
   return counts
 }
