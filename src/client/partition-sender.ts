@@ -125,8 +125,14 @@ export class PartitionSender {
   /** Retries failed batches in rounds until each is acknowledged or failed for good. */
   private async recover(failed: Attempt[]): Promise<void> {
     let unsettled = await this.triage(failed, attempt => attempt.behindUnsettled)
+    // The oldest failed batch was only overtaken (a gap behind a batch then in flight): every
+    // batch before it is acknowledged now, so its first retry cannot meet the gap again and
+    // waits no backoff. Over HTTP, requests on two connections overtake each other at times.
+    let overtaken = unsettled.length > 0 && unsettled[0] === failed[0]
+      && WeirError.is(unsettled[0]!.error, 'OUT_OF_ORDER_SEQUENCE') && unsettled[0]!.behindUnsettled
     while (unsettled.length > 0) {
-      await sleep(this.scheduler, this.config.retryBackoffMs)
+      if (!overtaken) await sleep(this.scheduler, this.config.retryBackoffMs)
+      overtaken = false
       if (this.identityChanged()) this.adoptIdentity()
       const round = unsettled.filter(attempt => this.tryPrepare(attempt))
       if (round.length === 0) return

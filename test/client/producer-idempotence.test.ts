@@ -153,4 +153,43 @@ describe('idempotent producer over a faulty transport', () => {
       }
     })
   })
+
+  it('a batch that was only overtaken by the next one (OUT_OF_ORDER_SEQUENCE behind a batch in '
+    + 'flight) is resent at once, without the retry backoff', async () => {
+    await withTempDir('weir-idem-overtaken-', async dir => {
+      const inner = await openTransport(dir)
+      try {
+        await inner.createTopics([{ topic: 't' }])
+        // The first batch is held until the second was refused for the gap it leaves.
+        let releaseFirst: (() => void) | undefined
+        let calls = 0
+        const transport = interceptedTransport(inner, {
+          produce: async (next, request: ProduceRequest): Promise<ProduceResult> => {
+            const call = calls++
+            if (call === 0) await new Promise<void>(resolve => { releaseFirst = resolve })
+            const result = next(request)
+            if (call === 1) result.catch(() => releaseFirst!())
+            return result
+          },
+        })
+        // A backoff would never end: this scheduler runs every timer but the backoff's.
+        const BACKOFF_MS = 987_654
+        const noBackoff = {
+          every: immediateScheduler.every,
+          after: (delayMs: number, task: () => void) => delayMs === BACKOFF_MS ? () => undefined
+            : immediateScheduler.after(delayMs, task),
+        }
+        // Batches of at most 16 bytes: the two records go in two batches sent together.
+        const producer = new Producer(transport, { retryBackoffMs: BACKOFF_MS, batchBytes: 16 },
+          new ManualClock(0), noBackoff)
+        const values = ['a'.repeat(20), 'b'.repeat(20)]
+        await producer.send({ topic: 't', messages: values.map(value => ({ value })) })
+        expect(calls).toBe(3)
+        expect((await readPartition(inner, 't', 0)).map(r => r.value!.toString()))
+          .toEqual(values)
+      } finally {
+        await inner.close()
+      }
+    })
+  })
 })

@@ -11,6 +11,7 @@ import { WeirError } from '../../errors.ts'
 import type { ServerLimits } from '../../limits.ts'
 import { batchDefect, readBatchHeader } from '../../log/record-batch.ts'
 import type { EmbeddedTransport } from '../../client/transport/embedded.ts'
+import type { TopicMetadata } from '../../broker/topic-registry.ts'
 import {
   decodeFetchRequest, decodeProduceRequest, encodeFetchResponse, encodeProduceResponse,
   type ProducePartitionResult, type ProduceRequestMessage,
@@ -58,14 +59,26 @@ Promise<number[]> {
     counts.push(recordCount)
   }
   // Topics last: with autoCreateTopics this creates them, which a refused request must not do.
+  // Await only to create one: batches of a partition sent in two requests must reach the broker
+  // in the order the requests came, and an await per partition let a one-partition request
+  // overtake a longer one that came first (OUT_OF_ORDER_SEQUENCE, then a retry backoff).
   for (const { topic, partition } of request.partitions) {
-    if ((await transport.broker.topicForUse(topic)).internal) {
+    const metadata = existingTopic(transport, topic) ?? await transport.broker.topicForUse(topic)
+    if (metadata.internal) {
       throw new WeirError('INVALID_TOPIC_EXCEPTION', `Topic '${topic}' is internal; clients `
         + 'cannot produce to it.')
     }
     transport.broker.partition(topic, partition)
   }
   return counts
+}
+
+function existingTopic(transport: EmbeddedTransport, topic: string): TopicMetadata | undefined {
+  try {
+    return transport.broker.requireTopic(topic)
+  } catch {
+    return undefined
+  }
 }
 
 export function registerBinaryRoutes(app: FastifyInstance, context: BinaryRoutesContext): void {

@@ -10,7 +10,7 @@
  */
 import type { CreateTopicRequest, TopicDescription } from '../../../broker/broker.ts'
 import type { FetchRequest, FetchResult } from '../../../broker/fetch.ts'
-import type { ProduceResult } from '../../../broker/partition.ts'
+import type { Acks, ProduceResult } from '../../../broker/partition.ts'
 import type { TopicMetadata } from '../../../broker/topic-registry.ts'
 import type {
   CommittedOffset, GroupDescription, GroupListing, HeartbeatRequest, JoinGroupRequest,
@@ -32,9 +32,21 @@ import type {
 import type { ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport } from '../transport.ts'
 import { HttpClient, type HttpClientOptions, type HttpRequest } from './http-client.ts'
 import { FetchStream } from './fetch-stream.ts'
-import { assert } from '../../../util/assert.ts'
+import { WeirError } from '../../../errors.ts'
 
 const PROTOBUF = 'application/x-protobuf'
+/** Produce requests unanswered at once per client (Kafka: max.in.flight per connection). */
+const PRODUCE_REQUESTS_IN_FLIGHT = 2
+/** Bounds of one coalesced request, well inside the server's defaults (producePartitionsMax
+ * 1,000, requestBytesMax 8 MiB). */
+const PRODUCE_REQUEST_PARTITIONS_MAX = 100
+const PRODUCE_REQUEST_BYTES_MAX = 4 * 1024 * 1024
+
+interface QueuedProduce {
+  readonly request: ProduceRequest
+  readonly resolve: (result: ProduceResult) => void
+  readonly reject: (error: unknown) => void
+}
 
 export type RemoteTransportOptions = HttpClientOptions
 
@@ -46,6 +58,8 @@ const read = (path: string, body: unknown): HttpRequest => ({ ...post(path, body
 export class RemoteTransport implements Transport {
   private readonly http: HttpClient
   private readonly streams = new Set<FetchStream>()
+  private produceQueue: QueuedProduce[] = []
+  private produceRequestsInFlight = 0
 
   constructor(options: RemoteTransportOptions) {
     this.http = new HttpClient(options)
@@ -81,15 +95,79 @@ export class RemoteTransport implements Transport {
     return this.http.json(read('/v1/topics/describe', { topics }))
   }
 
-  async produce(request: ProduceRequest): Promise<ProduceResult> {
-    const response = await this.http.request({ method: 'POST', path: '/v1/produce',
-      contentType: PROTOBUF, body: encodeProduceRequest({ acks: request.acks,
-        partitions: [{ topic: request.topic, partition: request.partition,
-          batch: request.batch }] }) })
-    const [result] = decodeProduceResponse(response.body)
-    assert(result !== undefined, 'a produce response has a result per partition sent')
-    if ('error' in result) throw result.error
-    return result.result
+  produce(request: ProduceRequest): Promise<ProduceResult> {
+    return new Promise((resolve, reject) => {
+      this.produceQueue.push({ request, resolve, reject })
+      this.sendQueuedProduces()
+    })
+  }
+
+  /** Sends queued batches, coalesced, while fewer than PRODUCE_REQUESTS_IN_FLIGHT are out. */
+  private sendQueuedProduces(): void {
+    while (this.produceQueue.length > 0
+      && this.produceRequestsInFlight < PRODUCE_REQUESTS_IN_FLIGHT) {
+      const group = this.takeProduceGroup()
+      this.produceRequestsInFlight++
+      void this.sendProduceGroup(group).finally(() => {
+        this.produceRequestsInFlight--
+        this.sendQueuedProduces()
+      })
+    }
+  }
+
+  /** The oldest queued batches that fit one request: same acks, each partition once, bounded. */
+  private takeProduceGroup(): QueuedProduce[] {
+    const acks: Acks = this.produceQueue[0]!.request.acks
+    const group: QueuedProduce[] = []
+    const rest: QueuedProduce[] = []
+    const partitions = new Set<string>()
+    let bytes = 0
+    for (const queued of this.produceQueue) {
+      const { topic, partition, batch } = queued.request
+      const key = `${topic}\u0000${partition}`
+      if (queued.request.acks !== acks || partitions.has(key)
+        || group.length >= PRODUCE_REQUEST_PARTITIONS_MAX
+        || (group.length > 0 && bytes + batch.length > PRODUCE_REQUEST_BYTES_MAX)) {
+        rest.push(queued)
+        continue
+      }
+      partitions.add(key)
+      group.push(queued)
+      bytes += batch.length
+    }
+    this.produceQueue = rest
+    return group
+  }
+
+  private async sendProduceGroup(group: readonly QueuedProduce[]): Promise<void> {
+    let results
+    try {
+      const response = await this.http.request({ method: 'POST', path: '/v1/produce',
+        contentType: PROTOBUF, body: encodeProduceRequest({ acks: group[0]!.request.acks,
+          partitions: group.map(({ request }) => ({ topic: request.topic,
+            partition: request.partition, batch: request.batch })) }) })
+      results = decodeProduceResponse(response.body)
+    } catch (error) {
+      if (group.length > 1 && WeirError.is(error) && error.code !== 'NETWORK_EXCEPTION'
+        && error.code !== 'WEIR_ERR_CLIENT_CLOSED') {
+        // The server refused the whole request for one batch's sake: find out whose, alone.
+        await Promise.all(group.map(queued => this.sendProduceGroup([queued])))
+      } else {
+        for (const queued of group) queued.reject(error)
+      }
+      return
+    }
+    group.forEach((queued, i) => {
+      const result = results[i]
+      if (result === undefined) {
+        queued.reject(new WeirError('WEIR_ERR_SERVER_INTERNAL', 'The produce response has no '
+          + `result for ${queued.request.topic}/${queued.request.partition}.`))
+      } else if ('error' in result) {
+        queued.reject(result.error)
+      } else {
+        queued.resolve(result.result)
+      }
+    })
   }
 
   async fetch(request: FetchRequest): Promise<FetchResult[]> {
@@ -193,6 +271,12 @@ export class RemoteTransport implements Transport {
 
   async close(): Promise<void> {
     for (const stream of this.streams) stream.close()
+    const queued = this.produceQueue
+    this.produceQueue = []
+    for (const { reject } of queued) {
+      reject(new WeirError('WEIR_ERR_CLIENT_CLOSED', 'This Weir client was closed before the '
+        + 'batch was sent.'))
+    }
     this.http.close()
   }
 }
