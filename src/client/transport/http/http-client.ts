@@ -91,8 +91,8 @@ export class HttpClient {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         const neverSent = code !== undefined && CONNECT_REFUSED.has(code)
-        const resendable = (request.idempotent === true || request.method === 'GET') && !this.closed
-          && (!WeirError.is(error) || error.code === 'NETWORK_EXCEPTION')
+        const resendable = (request.idempotent === true || request.method === 'GET')
+          && !this.closed && (!WeirError.is(error) || error.code === 'NETWORK_EXCEPTION')
         if (WeirError.is(error) && !resendable) throw error
         if (!neverSent && !resendable) throw asNetworkError(error, request)
         if (Date.now() + backoff > deadline) {
