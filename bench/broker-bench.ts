@@ -25,27 +25,20 @@ import { randomBytes } from 'node:crypto'
 import * as os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { Consumer } from '../src/client/consumer.ts'
-import type { Message, Producer } from '../src/client/producer.ts'
 import type { ProducerConfig } from '../src/client/producer-config.ts'
 import { Weir } from '../src/client/weir.ts'
+import {
+  paced, percentile, produceAll, SEQUENCE_POSITION, topicRecords, VALUE_BYTES,
+} from './client-drive.ts'
 
 const TOPIC = 'bench'
-const VALUE_BYTES = 100
 const MiB = 1024 * 1024
 const MB = 1_000_000
 const LATENCY_RATE_MSGS_PER_S = 5000
 const LATENCY_WARMUP_SECONDS = 1
-/** Latency records carry [send time float64 LE (ms, performance.now)][sequence uint32 LE]. */
-const SEQUENCE_POSITION = 8
 /** Bound on every wait for a condition the bench expects (assignment, delivery). */
 const WAIT_MS_MAX = 60_000
 
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.max(1, Math.ceil(fraction * sorted.length))
-  return sorted[Math.min(rank, sorted.length) - 1]!
-}
 
 interface Args {
   dir: string | undefined
@@ -149,44 +142,6 @@ const rate = (result: Timed): number => result.records / result.seconds
 /** Random 100-byte values, one pool for the whole run; records are views into it. */
 const valuePool = randomBytes((runs('produce') || runs('consume') ? args.records : 1) * VALUE_BYTES)
 
-/**
- * The messages of send number `index`: `sendRecords` consecutive values, null key, all to
- * partition `index % partitions` (round-robin by send, so every partition gets the same load).
- */
-function messagesOf(index: number, records: number): Message[] {
-  const start = index * args.sendRecords
-  const end = Math.min(records, start + args.sendRecords)
-  const partition = index % args.partitions
-  const messages: Message[] = new Array(end - start)
-  for (let i = start; i < end; i++) {
-    messages[i - start] = { value: valuePool.subarray(i * VALUE_BYTES, (i + 1) * VALUE_BYTES),
-      partition }
-  }
-  return messages
-}
-
-/**
- * Sends `records` records as a high-throughput application would: `sendsInFlight` loops, each
- * awaiting its own send() of `sendRecords` messages before starting the next, so that many sends
- * are outstanding at once and the producer batches them.
- */
-async function produceAll(producer: Producer, records: number): Promise<void> {
-  const sends = Math.ceil(records / args.sendRecords)
-  let next = 0
-  const loop = async (): Promise<void> => {
-    while (next < sends) {
-      const index = next++
-      await producer.send({ topic: TOPIC, messages: messagesOf(index, records) })
-    }
-  }
-  await Promise.all(Array.from({ length: args.sendsInFlight }, loop))
-}
-
-/** The records the topic holds (sum of high watermarks), read through the admin client. */
-async function topicRecords(weir: Weir): Promise<number> {
-  const [description] = await weir.admin().describeTopics([TOPIC])
-  return description!.partitionStates.reduce((sum, state) => sum + state.highWatermark, 0)
-}
 
 /** One timed produce run in a fresh directory; the producer id is fetched before timing. */
 function produceRound(idempotent: boolean, records: number): Promise<Timed> {
@@ -197,9 +152,9 @@ function produceRound(idempotent: boolean, records: number): Promise<Timed> {
       partition: 0 }] })
     collectGarbage()
     const stop = startTimer()
-    await produceAll(producer, records)
+    await produceAll(producer, TOPIC, records, args, valuePool)
     const seconds = stop()
-    const stored = await topicRecords(weir)
+    const stored = await topicRecords(weir, TOPIC)
     if (stored !== records + 1) throw new Error(`topic holds ${stored}, expected ${records + 1}`)
     return { seconds, records }
   })
@@ -251,7 +206,7 @@ async function consumeAll(consumer: Consumer, records: number): Promise<{ firstM
 async function consumePhase(output: Record<string, unknown>): Promise<void> {
   const result = await withWeir('consume', async weir => {
     log(`consume: filling ${format(args.records)} records (untimed, idempotent producer)`)
-    await produceAll(weir.producer(throughputSettings), args.records)
+    await produceAll(weir.producer(throughputSettings), TOPIC, args.records, args, valuePool)
     collectGarbage()
     const consumer = weir.consumer({ groupId: 'bench-consume', autoOffsetReset: 'earliest' })
     const started = performance.now()
@@ -271,44 +226,6 @@ async function consumePhase(output: Record<string, unknown>): Promise<void> {
 
 // --- latency -----------------------------------------------------------------------------------
 
-interface Paced {
-  readonly seconds: number
-  readonly sends: number
-}
-
-/**
- * Sends records `first .. first + count - 1` at `ratePerS`: every timer tick (≥ 1 ms) sends, in
- * one send() with the send time stamped in each value, the records the schedule says are due
- * by now, so a late tick catches up. Round-robin over partitions by send. Sends are not awaited
- * here (acks come back while later records go out); a failed one fails the phase.
- */
-function paced(producer: Producer, first: number, count: number,
-  ratePerS: number, failures: unknown[]): Promise<Paced> {
-  return new Promise(resolve => {
-    const started = performance.now()
-    let sent = 0
-    let sends = 0
-    const tick = (): void => {
-      const now = performance.now()
-      const due = Math.min(count, Math.floor((now - started) * ratePerS / 1000))
-      if (due > sent) {
-        const messages: Message[] = []
-        for (let i = sent; i < due; i++) {
-          const value = Buffer.alloc(VALUE_BYTES)
-          value.writeDoubleLE(now, 0)
-          value.writeUInt32LE(first + i, SEQUENCE_POSITION)
-          messages.push({ value, partition: sends % args.partitions })
-        }
-        producer.send({ topic: TOPIC, messages }).catch((error: unknown) => failures.push(error))
-        sends++
-        sent = due
-      }
-      if (sent < count) setTimeout(tick, 1)
-      else resolve({ seconds: (performance.now() - started) / 1000, sends })
-    }
-    tick()
-  })
-}
 
 interface LatencyResult {
   readonly rate: number
@@ -340,12 +257,12 @@ async function measureLatency(weir: Weir): Promise<LatencyResult> {
   const producer = weir.producer(latencySettings)
   const failures: unknown[] = []
   log(`latency: ${LATENCY_WARMUP_SECONDS} s warm-up at ${LATENCY_RATE_MSGS_PER_S} msgs/s`)
-  await paced(producer, 0, warmup, LATENCY_RATE_MSGS_PER_S, failures)
+  await paced(producer, TOPIC, args.partitions, 0, warmup, LATENCY_RATE_MSGS_PER_S, failures)
   await until('the warm-up records are consumed', () => received >= warmup)
   collectGarbage()
   log(`latency: ${args.latencySeconds} s timed at ${LATENCY_RATE_MSGS_PER_S} msgs/s`)
   const stop = startTimer()
-  const run = await paced(producer, warmup, timed, LATENCY_RATE_MSGS_PER_S, failures)
+  const run = await paced(producer, TOPIC, args.partitions, warmup, timed, LATENCY_RATE_MSGS_PER_S, failures)
   stop()
   await producer.flush()
   if (failures.length > 0) throw failures[0]

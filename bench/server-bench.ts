@@ -35,15 +35,14 @@ import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Consumer } from '../src/client/consumer.ts'
-import type { Message, Producer } from '../src/client/producer.ts'
 import type { ProducerConfig } from '../src/client/producer-config.ts'
 import { Weir } from '../src/client/weir.ts'
+import {
+  type Paced, paced, percentile, produceAll, SEQUENCE_POSITION, topicRecords, VALUE_BYTES,
+} from './client-drive.ts'
 
-const VALUE_BYTES = 100
 const MiB = 1024 * 1024
 const LATENCY_WARMUP_SECONDS = 1
-/** Latency records carry [send time float64 LE (ms, performance.now)][sequence uint32 LE]. */
-const SEQUENCE_POSITION = 8
 /** Bound on every wait for a condition the bench expects (assignment, delivery). */
 const WAIT_MS_MAX = 60_000
 const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -51,12 +50,6 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url))
 const RATIO_TARGET = 0.5
 const P99_TARGET_MS = 10
 
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.max(1, Math.ceil(fraction * sorted.length))
-  return sorted[Math.min(rank, sorted.length) - 1]!
-}
 
 interface Args {
   dir: string | undefined
@@ -362,43 +355,6 @@ function prefixed(prefix: string, fields: Record<string, number>): Record<string
 /** Random 100-byte values, one pool for the whole run; records are views into it. */
 const valuePool = randomBytes((runs('produce') || runs('consume') ? args.records : 1) * VALUE_BYTES)
 
-/**
- * The messages of send number `index`: `sendRecords` consecutive values, null key, all to
- * partition `index % partitions` (round-robin by send, so every partition gets the same load).
- */
-function messagesOf(index: number, records: number): Message[] {
-  const start = index * args.sendRecords
-  const end = Math.min(records, start + args.sendRecords)
-  const partition = index % args.partitions
-  const messages: Message[] = new Array(end - start)
-  for (let i = start; i < end; i++) {
-    messages[i - start] = { value: valuePool.subarray(i * VALUE_BYTES, (i + 1) * VALUE_BYTES),
-      partition }
-  }
-  return messages
-}
-
-/**
- * bench:broker's drive: `sendsInFlight` loops, each awaiting its own send() of `sendRecords`
- * messages before starting the next, so that many sends are outstanding at once.
- */
-async function produceAll(producer: Producer, topic: string, records: number): Promise<void> {
-  const sends = Math.ceil(records / args.sendRecords)
-  let next = 0
-  const loop = async (): Promise<void> => {
-    while (next < sends) {
-      const index = next++
-      await producer.send({ topic, messages: messagesOf(index, records) })
-    }
-  }
-  await Promise.all(Array.from({ length: args.sendsInFlight }, loop))
-}
-
-/** The records a topic holds (sum of high watermarks), read through the admin client. */
-async function topicRecords(weir: Weir, topic: string): Promise<number> {
-  const [description] = await weir.admin().describeTopics([topic])
-  return description!.partitionStates.reduce((sum, state) => sum + state.highWatermark, 0)
-}
 
 let topicCounter = 0
 const freshTopic = (name: string): string => `${name}-${topicCounter++}`
@@ -416,7 +372,7 @@ Promise<Window> {
     await producer.send({ topic, messages: [{ value: valuePool.subarray(0, VALUE_BYTES),
       partition: 0 }] })
     const window = await timed(`produce-${kind}`, records,
-      kind === 'remote' ? server : undefined, () => produceAll(producer, topic, records))
+      kind === 'remote' ? server : undefined, () => produceAll(producer, topic, records, args, valuePool))
     const stored = await topicRecords(weir, topic)
     if (stored !== records + 1) throw new Error(`topic holds ${stored}, expected ${records + 1}`)
     if (kind === 'remote') await weir.admin().deleteTopics([topic])
@@ -487,7 +443,8 @@ Promise<{ windows: Window[], firstBatchMs: number[] }> {
   const topic = freshTopic('consume')
   return withClient(kind, target, topic, async weir => {
     log(`consume ${kind}: filling ${format(args.records)} records (untimed)`)
-    await produceAll(weir.producer(throughputSettings), topic, args.records)
+    await produceAll(weir.producer(throughputSettings), topic, args.records, args,
+      valuePool)
     const windows: Window[] = []
     const firstBatchMs: number[] = []
     for (let i = 0; i < args.consumeRounds; i++) {
@@ -536,43 +493,6 @@ async function consumePhase(output: Record<string, unknown>): Promise<void> {
 
 // --- latency -----------------------------------------------------------------------------------
 
-interface Paced {
-  readonly seconds: number
-  readonly sends: number
-}
-
-/**
- * bench:broker's pacing: every timer tick (≥ 1 ms) sends, in one send() with the send time
- * stamped in each value, the records due by now (a late tick catches up), round-robin over
- * partitions by send. Sends are not awaited here; a failed one fails the phase.
- */
-function paced(producer: Producer, topic: string, first: number, count: number,
-  ratePerS: number, failures: unknown[]): Promise<Paced> {
-  return new Promise(resolve => {
-    const started = performance.now()
-    let sent = 0
-    let sends = 0
-    const tick = (): void => {
-      const now = performance.now()
-      const due = Math.min(count, Math.floor((now - started) * ratePerS / 1000))
-      if (due > sent) {
-        const messages: Message[] = []
-        for (let i = sent; i < due; i++) {
-          const value = Buffer.alloc(VALUE_BYTES)
-          value.writeDoubleLE(now, 0)
-          value.writeUInt32LE(first + i, SEQUENCE_POSITION)
-          messages.push({ value, partition: sends % args.partitions })
-        }
-        producer.send({ topic, messages }).catch((error: unknown) => failures.push(error))
-        sends++
-        sent = due
-      }
-      if (sent < count) setTimeout(tick, 1)
-      else resolve({ seconds: (performance.now() - started) / 1000, sends })
-    }
-    tick()
-  })
-}
 
 interface LatencyRound {
   readonly rate: number
@@ -605,12 +525,12 @@ async function measureLatency(weir: Weir, topic: string, group: string,
     () => consumer.assignment().length === args.partitions)
   const producer = weir.producer(latencySettings)
   const failures: unknown[] = []
-  await paced(producer, topic, 0, warmup, args.latencyRate, failures)
+  await paced(producer, topic, args.partitions, 0, warmup, args.latencyRate, failures)
   await until('the warm-up records are consumed', () => received >= warmup)
   let run: Paced | undefined
   const window = await timed(`latency-${server === undefined ? 'embedded' : 'remote'}`, count,
     server, async () => {
-      run = await paced(producer, topic, warmup, count, args.latencyRate, failures)
+      run = await paced(producer, topic, args.partitions, warmup, count, args.latencyRate, failures)
     })
   await producer.flush()
   if (failures.length > 0) throw failures[0]
