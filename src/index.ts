@@ -1,11 +1,14 @@
 /**
  * Weir's public entry: named exports grouped by layer. Internals not listed here are not part of
- * the API. The test kit (SimDisk) is published separately as `weir/testing` in a later issue.
+ * the API. The test kit (SimDisk) is published separately as `weir/testing` in a later issue;
+ * the server as `weir/server` (src/server/weir-server.ts), so that clients do not load fastify.
  */
 
 // Errors and limits
 export { type ErrorCode, errorCodes, WeirError } from './errors.ts'
-export { logLimitDefaults, type LogLimits } from './limits.ts'
+export {
+  logLimitDefaults, type LogLimits, serverLimitDefaults, type ServerLimits,
+} from './limits.ts'
 
 // Util: the seams tests and embedders replace
 export { type Clock, ManualClock, type Scheduler, systemClock } from './util/clock.ts'
@@ -60,7 +63,7 @@ export {
 } from './txn/transaction-coordinator-config.ts'
 
 // Clients
-export { Weir, type WeirOpenOptions } from './client/weir.ts'
+export { Weir, type WeirConnectOptions, type WeirOpenOptions } from './client/weir.ts'
 export {
   type Bytes, type Message, Producer, type ProducerRecord, type RecordMetadata, type Transaction,
 } from './client/producer.ts'
