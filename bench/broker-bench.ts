@@ -28,7 +28,7 @@ import type { Consumer } from '../src/client/consumer.ts'
 import type { ProducerConfig } from '../src/client/producer-config.ts'
 import { Weir } from '../src/client/weir.ts'
 import {
-  paced, percentile, produceAll, SEQUENCE_POSITION, topicRecords, VALUE_BYTES,
+  paced, percentile, produceAll, readLatencies, topicRecords, VALUE_BYTES,
 } from './client-drive.ts'
 
 const TOPIC = 'bench'
@@ -236,42 +236,31 @@ interface LatencyResult {
 async function measureLatency(weir: Weir): Promise<LatencyResult> {
   const warmup = LATENCY_RATE_MSGS_PER_S * LATENCY_WARMUP_SECONDS
   const timed = LATENCY_RATE_MSGS_PER_S * args.latencySeconds
-  const latencies = new Float64Array(timed).fill(Number.NaN)
   const consumer = weir.consumer({ groupId: 'bench-latency', autoOffsetReset: 'earliest',
     maxWaitMs: 100 })
-  let received = 0
   consumer.subscribe({ topics: [TOPIC] })
-  const reading = (async () => {
-    for await (const batch of consumer) {
-      const now = performance.now() // when the application gets the batch
-      for (const record of batch.records) {
-        const sequence = record.value!.readUInt32LE(SEQUENCE_POSITION)
-        if (sequence >= warmup) latencies[sequence - warmup] = now - record.value!.readDoubleLE(0)
-      }
-      received += batch.records.length
-      if (received >= warmup + timed) break
-    }
-  })()
+  const reader = readLatencies(consumer, warmup, timed)
   await until('the latency consumer is assigned every partition',
     () => consumer.assignment().length === args.partitions)
   const producer = weir.producer(latencySettings)
   const failures: unknown[] = []
   log(`latency: ${LATENCY_WARMUP_SECONDS} s warm-up at ${LATENCY_RATE_MSGS_PER_S} msgs/s`)
   await paced(producer, TOPIC, args.partitions, 0, warmup, LATENCY_RATE_MSGS_PER_S, failures)
-  await until('the warm-up records are consumed', () => received >= warmup)
+  await until('the warm-up records are consumed', () => reader.received() >= warmup)
   collectGarbage()
   log(`latency: ${args.latencySeconds} s timed at ${LATENCY_RATE_MSGS_PER_S} msgs/s`)
   const stop = startTimer()
-  const run = await paced(producer, TOPIC, args.partitions, warmup, timed, LATENCY_RATE_MSGS_PER_S, failures)
+  const run = await paced(producer, TOPIC, args.partitions, warmup, timed,
+    LATENCY_RATE_MSGS_PER_S, failures)
   stop()
   await producer.flush()
   if (failures.length > 0) throw failures[0]
-  await Promise.race([reading, until('every timed record is consumed',
-    () => received >= warmup + timed)])
+  await Promise.race([reader.done, until('every timed record is consumed',
+    () => reader.received() >= warmup + timed)])
   await consumer.close()
-  const missing = latencies.filter(Number.isNaN).length
+  const missing = reader.latencies.filter(Number.isNaN).length
   if (missing > 0) throw new Error(`${missing} timed records were not consumed`)
-  return { rate: timed / run.seconds, sends: run.sends, sorted: latencies.sort() }
+  return { rate: timed / run.seconds, sends: run.sends, sorted: reader.latencies.sort() }
 }
 
 async function latencyPhase(output: Record<string, unknown>): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * The client drives bench:broker and bench:server share, so the two measure the same thing:
  * the throughput drive (many sends of `sendRecords` messages in flight, round-robin over
- * partitions by send), the paced latency drive (records stamped with their send time), and the
- * nearest-rank percentile.
+ * partitions by send), the paced latency drive (records stamped with their send time) and its
+ * reader, and the nearest-rank percentile.
  */
+import type { Consumer } from '../src/client/consumer.ts'
 import type { Message, Producer } from '../src/client/producer.ts'
 import type { Weir } from '../src/client/weir.ts'
 
@@ -104,4 +105,36 @@ export function paced(producer: Producer, topic: string, partitions: number, fir
     }
     tick()
   })
+}
+
+export interface LatencyReader {
+  /** Latency (ms) of each timed record, by sequence − warmup; NaN until it arrives. */
+  readonly latencies: Float64Array
+  /** Records received so far, warm-up included. */
+  received(): number
+  /** Settles once every record (warm-up and timed) was received. */
+  readonly done: Promise<void>
+}
+
+/**
+ * Reads the paced records with `consumer` (already subscribed): the latency of a record is when
+ * the application gets its batch minus the send time stamped in it; the first `warmup` records
+ * are not measured.
+ */
+export function readLatencies(consumer: Consumer, warmup: number, count: number):
+LatencyReader {
+  const latencies = new Float64Array(count).fill(Number.NaN)
+  let received = 0
+  const done = (async () => {
+    for await (const batch of consumer) {
+      const now = performance.now() // when the application gets the batch
+      for (const record of batch.records) {
+        const sequence = record.value!.readUInt32LE(SEQUENCE_POSITION)
+        if (sequence >= warmup) latencies[sequence - warmup] = now - record.value!.readDoubleLE(0)
+      }
+      received += batch.records.length
+      if (received >= warmup + count) break
+    }
+  })()
+  return { latencies, received: () => received, done }
 }

@@ -2,8 +2,9 @@
  * Server benchmark (issue 6): Weir over loopback HTTP, the client in this process and the server
  * (bench/server-process.ts: `WeirServer` over a directory under the bench root, default broker
  * options, flush policy 'always') in a child process, one for the whole run, so that the two do
- * not share an event loop, as in a real deployment. The same workloads run through `Weir.open` in this process for reference, driven
- * identically (bench/broker-bench.ts's produce and latency drives). Phases:
+ * not share an event loop, as in a real deployment. The same workloads run through `Weir.open`
+ * in this process for reference, driven identically (the drives of bench/client-drive.ts, which
+ * bench:broker uses too). Phases:
  *
  *   produce           embedded and remote rounds, interleaved (E R, R E, ...), medians reported
  *   consume           a group consumer reads every record from 'earliest', remote and embedded
@@ -38,7 +39,7 @@ import type { Consumer } from '../src/client/consumer.ts'
 import type { ProducerConfig } from '../src/client/producer-config.ts'
 import { Weir } from '../src/client/weir.ts'
 import {
-  type Paced, paced, percentile, produceAll, SEQUENCE_POSITION, topicRecords, VALUE_BYTES,
+  type Paced, paced, percentile, produceAll, readLatencies, topicRecords, VALUE_BYTES,
 } from './client-drive.ts'
 
 const MiB = 1024 * 1024
@@ -103,7 +104,9 @@ function parseArgs(argv: readonly string[]): Args {
 const args = parseArgs(process.argv.slice(2))
 const PHASES = ['produce', 'consume', 'latency', 'latency-embedded']
 for (const phase of args.only ?? []) {
-  if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}; phases: ${PHASES.join(', ')}`)
+  if (!PHASES.includes(phase)) {
+    throw new Error(`unknown phase ${phase}; phases: ${PHASES.join(', ')}`)
+  }
 }
 const DEFAULT_PHASES = new Set(['produce', 'consume', 'latency'])
 const runs = (phase: string): boolean => (args.only ?? DEFAULT_PHASES).has(phase)
@@ -147,7 +150,9 @@ async function startServer(dir: string): Promise<ServerProcess> {
   })
   const nextLine = (what: string): Promise<Record<string, unknown>> =>
     Promise.race([new Promise<Record<string, unknown>>(resolve => waiting.push(resolve)),
-      exited.then(code => { throw new Error(`the server process exited (${code}) before ${what}`) })])
+      exited.then(code => {
+        throw new Error(`the server process exited (${code}) before ${what}`)
+      })])
   const ready = await nextLine('printing its URL')
   return {
     url: ready.url as string,
@@ -372,7 +377,8 @@ Promise<Window> {
     await producer.send({ topic, messages: [{ value: valuePool.subarray(0, VALUE_BYTES),
       partition: 0 }] })
     const window = await timed(`produce-${kind}`, records,
-      kind === 'remote' ? server : undefined, () => produceAll(producer, topic, records, args, valuePool))
+      kind === 'remote' ? server : undefined,
+      () => produceAll(producer, topic, records, args, valuePool))
     const stored = await topicRecords(weir, topic)
     if (stored !== records + 1) throw new Error(`topic holds ${stored}, expected ${records + 1}`)
     if (kind === 'remote') await weir.admin().deleteTopics([topic])
@@ -506,40 +512,29 @@ async function measureLatency(weir: Weir, topic: string, group: string,
   server: ServerProcess | undefined): Promise<LatencyRound> {
   const warmup = args.latencyRate * LATENCY_WARMUP_SECONDS
   const count = args.latencyRate * args.latencySeconds
-  const latencies = new Float64Array(count).fill(Number.NaN)
   const consumer = weir.consumer({ groupId: group, autoOffsetReset: 'earliest', maxWaitMs: 100 })
-  let received = 0
   consumer.subscribe({ topics: [topic] })
-  const reading = (async () => {
-    for await (const batch of consumer) {
-      const now = performance.now() // when the application gets the batch
-      for (const record of batch.records) {
-        const sequence = record.value!.readUInt32LE(SEQUENCE_POSITION)
-        if (sequence >= warmup) latencies[sequence - warmup] = now - record.value!.readDoubleLE(0)
-      }
-      received += batch.records.length
-      if (received >= warmup + count) break
-    }
-  })()
+  const reader = readLatencies(consumer, warmup, count)
   await until('the latency consumer is assigned every partition',
     () => consumer.assignment().length === args.partitions)
   const producer = weir.producer(latencySettings)
   const failures: unknown[] = []
   await paced(producer, topic, args.partitions, 0, warmup, args.latencyRate, failures)
-  await until('the warm-up records are consumed', () => received >= warmup)
+  await until('the warm-up records are consumed', () => reader.received() >= warmup)
   let run: Paced | undefined
   const window = await timed(`latency-${server === undefined ? 'embedded' : 'remote'}`, count,
     server, async () => {
-      run = await paced(producer, topic, args.partitions, warmup, count, args.latencyRate, failures)
+      run = await paced(producer, topic, args.partitions, warmup, count, args.latencyRate,
+        failures)
     })
   await producer.flush()
   if (failures.length > 0) throw failures[0]
-  await Promise.race([reading, until('every timed record is consumed',
-    () => received >= warmup + count)])
+  await Promise.race([reader.done, until('every timed record is consumed',
+    () => reader.received() >= warmup + count)])
   await consumer.close()
-  const missing = latencies.filter(Number.isNaN).length
+  const missing = reader.latencies.filter(Number.isNaN).length
   if (missing > 0) throw new Error(`${missing} timed records were not consumed`)
-  return { rate: count / run!.seconds, sends: run!.sends, sorted: latencies.sort(), window }
+  return { rate: count / run!.seconds, sends: run!.sends, sorted: reader.latencies.sort(), window }
 }
 
 async function latencyRounds(kind: Transport, target: string, server: ServerProcess | undefined):

@@ -17,7 +17,8 @@ const b64 = (bytes: Buffer): string => bytes.toString('base64')
 const bytes = (text: string): Buffer => Buffer.from(text, 'base64')
 
 export function joinGroupRequestToJson(request: JoinGroupRequest): Base64Fields<JoinGroupRequest> {
-  return { ...request, protocols: request.protocols.map(p => ({ ...p, metadata: b64(p.metadata) })) }
+  return { ...request,
+    protocols: request.protocols.map(p => ({ ...p, metadata: b64(p.metadata) })) }
 }
 
 export function joinGroupRequestFromJson(json: Base64Fields<JoinGroupRequest>): JoinGroupRequest {

@@ -183,7 +183,8 @@ export function decodeProduceResponse(bytes: Uint8Array): ProducePartitionResult
   return wire.results.map(r => r.error
     ? { topic: r.topic, partition: r.partition, error: errorFromWire(r.error) }
     : { topic: r.topic, partition: r.partition, result: {
-      baseOffset: int64(r.baseOffset, 'base_offset'), lastOffset: int64(r.lastOffset, 'last_offset'),
+      baseOffset: int64(r.baseOffset, 'base_offset'),
+      lastOffset: int64(r.lastOffset, 'last_offset'),
       duplicate: r.duplicate } })
 }
 

@@ -63,7 +63,8 @@ export function asWeirError(error: unknown): WeirError {
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400
     && fastifyError.statusCode < 500) {
-    return new WeirError('WEIR_ERR_SERVER_BODY_MALFORMED', `${message} (${String(fastifyError.code)}).`)
+    return new WeirError('WEIR_ERR_SERVER_BODY_MALFORMED',
+      `${message} (${String(fastifyError.code)}).`)
   }
   return new WeirError('WEIR_ERR_SERVER_INTERNAL', `The server failed: ${message}`,
     { cause: error })

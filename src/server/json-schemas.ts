@@ -79,7 +79,8 @@ export const transactionalIdsBody = object({ transactionalIds: array(transaction
 const offsetCommitEntry = object({ topic: topicNameSchema, partition, offset: integer(0),
   metadata: string(4_096) }, ['topic', 'partition', 'offset'])
 
-const member = { groupId, generationId, memberId: string(255), groupInstanceId: nonEmptyString(255) }
+const member = { groupId, generationId, memberId: string(255),
+  groupInstanceId: nonEmptyString(255) }
 
 export const txnOffsetCommitBody = object({ ...transactional, ...member,
   offsets: array(offsetCommitEntry) },

@@ -88,7 +88,8 @@ export class WeirServer {
         socket.once('close', () => { connections-- })
       })
       const internal = options.onInternalError ?? ((error: unknown) => {
-        process.stderr.write(`weir server: internal error: ${String((error as Error).stack ?? error)}\n`)
+        const text = String((error as Error).stack ?? error)
+        process.stderr.write(`weir server: internal error: ${text}\n`)
       })
 
       // Registered before the hooks below so that its own onRequest hook marks a WebSocket

@@ -75,7 +75,8 @@ export class Histogram implements Metric {
       let cumulative = 0
       this.buckets.forEach((bound, i) => {
         cumulative += s.counts[i]!
-        lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(bound) })} ${cumulative}`)
+        const labels = labelText({ ...s.labels, le: String(bound) })
+        lines.push(`${this.name}_bucket${labels} ${cumulative}`)
       })
       lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`)
       lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`)

@@ -112,7 +112,9 @@ export function registerBinaryRoutes(app: FastifyInstance, context: BinaryRoutes
     const fetchRequest = decodeFetchRequest(bodyBytes(request.body))
     const results = await transport.fetch(fetchRequest)
     for (const result of results) {
-      if (result.bytes.length > 0) metrics.fetchedBytes.inc({ topic: result.topic }, result.bytes.length)
+      if (result.bytes.length > 0) {
+        metrics.fetchedBytes.inc({ topic: result.topic }, result.bytes.length)
+      }
     }
     return reply.type(PROTOBUF).send(Buffer.from(encodeFetchResponse(results)))
   })

@@ -73,7 +73,8 @@ class FetchStream {
         const subscription = this.subscription!
         const results = await transport.fetch({ partitions: this.positions,
           isolationLevel: subscription.isolationLevel, maxWaitMs: STREAM_POLL_WAIT_MS,
-          minBytes: 1, ...subscription.maxBytes === undefined ? {} : { maxBytes: subscription.maxBytes } })
+          minBytes: 1,
+          ...subscription.maxBytes === undefined ? {} : { maxBytes: subscription.maxBytes } })
         if (generation !== this.generation || !this.open()) continue
         const worth = results.filter(r => r.bytes.length > 0 || r.error !== undefined)
         if (worth.length === 0) continue
@@ -92,7 +93,8 @@ class FetchStream {
       }
     } catch (error) {
       const weirError = asWeirError(error)
-      if (this.open()) this.socket.close(httpStatusOf(weirError) < 500 ? 1008 : 1011, weirError.code)
+      const closeCode = httpStatusOf(weirError) < 500 ? 1008 : 1011
+      if (this.open()) this.socket.close(closeCode, weirError.code)
     } finally {
       this.running = false
     }

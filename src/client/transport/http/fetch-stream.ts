@@ -2,8 +2,9 @@
  * The client end of the WebSocket streaming fetch (/v1/fetch/stream): an async iterable of
  * FetchResult arrays, one per frame the server pushes. At most 16 frames wait for the reader; then
  * the socket is paused, TCP back-pressure fills the server's send buffer, and the server stops
- * reading the log for this stream, so a slow reader is throttled rather than flooded. The stream ends when `close()` is called; a server that closes
- * it (shutdown, a malformed subscription) ends it with NETWORK_EXCEPTION or the server's code.
+ * reading the log for this stream, so a slow reader is throttled rather than flooded. The stream
+ * ends when `close()` is called; a server that closes it (shutdown, a malformed subscription)
+ * ends it with NETWORK_EXCEPTION or the server's code.
  */
 import { WebSocket } from 'ws'
 import { type ErrorCode, errorCodeInfo, WeirError } from '../../../errors.ts'

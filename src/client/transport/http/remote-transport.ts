@@ -29,7 +29,9 @@ import type {
   AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
   ProducerIdAndEpoch, TransactionDescription,
 } from '../../../txn/txn-requests.ts'
-import type { ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport } from '../transport.ts'
+import type {
+  ListOffsetsRequest, PartitionOffset, ProduceRequest, Transport,
+} from '../transport.ts'
 import { HttpClient, type HttpClientOptions, type HttpRequest } from './http-client.ts'
 import { FetchStream } from './fetch-stream.ts'
 import { WeirError } from '../../../errors.ts'
@@ -53,7 +55,8 @@ export type RemoteTransportOptions = HttpClientOptions
 const post = (path: string, body: unknown): HttpRequest =>
   ({ method: 'POST', path, body: JSON.stringify(body) })
 /** A POST that only reads: retried after any network failure (http-client.ts). */
-const read = (path: string, body: unknown): HttpRequest => ({ ...post(path, body), idempotent: true })
+const read = (path: string, body: unknown): HttpRequest =>
+  ({ ...post(path, body), idempotent: true })
 
 export class RemoteTransport implements Transport {
   private readonly http: HttpClient
