@@ -24,6 +24,8 @@ export const logLimitDefaults = {
   readBytesMax: 64 * MiB,
   /** Most batches a single write to disk coalesces while others wait for the group commit. */
   groupCommitBatchesMax: 4096,
+  /** Newest bytes of each partition kept in memory for readers at the log end (0: none). */
+  tailCacheBytes: 128 * KiB,
 } as const
 
 export type LogLimits = { -readonly [K in keyof typeof logLimitDefaults]: number }
@@ -64,6 +66,8 @@ export const serverLimitDefaults = {
   connectionsMax: 1_024,
   /** Unsent bytes a WebSocket stream may buffer before the server stops reading for it. */
   streamBufferBytesMax: 4 * MiB,
+  /** Calls one /v1/rpc connection may have running; past it the server stops reading it. */
+  rpcInFlightMax: 64,
   /** Longest a graceful shutdown waits for requests in flight (long polls are cut short). */
   shutdownGraceMs: 10_000,
 } as const

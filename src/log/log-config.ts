@@ -37,6 +37,8 @@ export interface LogConfig {
   readonly compactionKeysMax: number
   readonly readBytesMax: number
   readonly groupCommitBatchesMax: number
+  /** Newest bytes of the active segment kept in memory for reads at the log end (tail-cache.ts). */
+  readonly tailCacheBytes: number
   /** How often retention runs in the background (Kafka: log.retention.check.interval.ms). */
   readonly retentionCheckIntervalMs: number
   /** How often compaction runs in the background for compacted logs (log.cleaner.backoff.ms). */
@@ -83,6 +85,7 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
   }
   for (const option of ['retentionMs', 'retentionBytes'] as const) checkInteger(config, option, -1)
   checkInteger(config, 'deleteRetentionMs', 0)
+  checkInteger(config, 'tailCacheBytes', 0)
   checkInteger(config, 'segmentBytesMax', 1)
   if (config.segmentBytesMax < config.batchBytesMax || config.segmentBytesMax >= 2 ** 31) {
     throw invalid('segmentBytesMax', config.segmentBytesMax,

@@ -28,6 +28,7 @@ import { type ControlMarker, encodeControlBatch } from './control-record.ts'
 import { type LogConfig, resolveLogConfig } from './log-config.ts'
 import { recoverLog } from './log-recovery.ts'
 import { type BatchInfo, LogSegment } from './log-segment.ts'
+import { TailCache } from './tail-cache.ts'
 import { validateBatch } from './log-validator.ts'
 import {
   type BatchHeader, decodeRecords, type EncodeBatchOptions, encodeBatch, forEachBatch,
@@ -89,6 +90,8 @@ export class PartitionLog {
   private rollRequested = false
   private readonly timers: CancelTimer[] = []
   private maintenance: Promise<unknown> = Promise.resolve()
+  /** The newest batches of the active segment, for readers at the log end. */
+  private readonly tail: TailCache
 
   private constructor(
     readonly directory: string,
@@ -99,6 +102,7 @@ export class PartitionLog {
   ) {
     this.config = config
     this.segments = segments
+    this.tail = new TailCache(config.tailCacheBytes)
     const end = this.activeSegment.nextOffset
     this.assignedNextOffset = end
     this.writtenNextOffset = end
@@ -294,6 +298,7 @@ export class PartitionLog {
       await this.activeSegment.append(run.map(p => p.buffer), run.map(p => p.info),
         this.config.indexIntervalBytes)
       this.writtenNextOffset = run[run.length - 1]!.info.lastOffset + 1
+      for (const { buffer, info } of run) this.tail.add(buffer, info.baseOffset, info.lastOffset)
       start = end
     }
   }
@@ -319,6 +324,7 @@ export class PartitionLog {
       this.clock.nowMs())
     await this.fs.syncDirectory(this.directory)
     this.segments = [...this.segments, next]
+    this.tail.clear()
   }
 
   private async syncActive(): Promise<void> {
@@ -367,6 +373,8 @@ export class PartitionLog {
     }
     const maxOffset = Math.min(options.maxOffset ?? highWatermark, highWatermark)
     const maxBytes = Math.min(options.maxBytes ?? 1024 * 1024, this.config.readBytesMax)
+    const cached = this.tail.read(offset, maxOffset, maxBytes)
+    if (cached !== undefined) return { ...cached, highWatermark, logStartOffset }
     const segments = this.segments
     let index = this.segmentIndexFor(offset, segments)
     let from = offset

@@ -16,7 +16,8 @@ import type { Acks, ProduceResult } from '../broker/partition.ts'
 const root = protobufjs.parse(
   readFileSync(new URL('../../proto/weir.proto', import.meta.url), 'utf8')).root
 
-function messageType(name: string): protobufjs.Type {
+/** A message type of proto/weir.proto, e.g. `messageType('RpcRequest')`. */
+export function messageType(name: string): protobufjs.Type {
   return root.lookupType(`weir.v1.${name}`)
 }
 
@@ -73,11 +74,11 @@ export interface StreamFetchRequest {
   readonly maxBytes?: number
 }
 
-function malformed(message: string, cause?: unknown): WeirError {
+export function malformed(message: string, cause?: unknown): WeirError {
   return new WeirError('WEIR_ERR_SERVER_BODY_MALFORMED', message, { cause })
 }
 
-function decodeWire(type: protobufjs.Type, bytes: Uint8Array): unknown {
+export function decodeWire(type: protobufjs.Type, bytes: Uint8Array): unknown {
   try {
     // A plain Uint8Array view: protobufjs' Buffer reader clamps a string that runs past the end
     // instead of failing, its Uint8Array reader is strict. Bytes fields stay views (no copy).
@@ -154,16 +155,21 @@ export function errorFromWire(error: { code?: unknown, message?: unknown }): Wei
   return new WeirError('WEIR_ERR_SERVER_INTERNAL', `${String(error.code)}: ${message}`)
 }
 
-export function encodeProduceRequest(request: ProduceRequestMessage): Uint8Array {
-  return types.produceRequest.encode({ acks: acksToWire[String(request.acks)],
-    partitions: request.partitions }).finish()
+/** The wire object of a produce request (for protobufjs to encode, alone or nested). */
+export function produceRequestToWire(request: ProduceRequestMessage): object {
+  return { acks: acksToWire[String(request.acks)], partitions: request.partitions }
 }
 
-export function decodeProduceRequest(bytes: Uint8Array): ProduceRequestMessage {
-  const wire = decodeWire(types.produceRequest, bytes) as WireProduceRequest
+export function encodeProduceRequest(request: ProduceRequestMessage): Uint8Array {
+  return types.produceRequest.encode(produceRequestToWire(request)).finish()
+}
+
+/** Checks and maps a decoded produce request. @throws WEIR_ERR_SERVER_BODY_MALFORMED */
+export function produceRequestFromWire(wire: unknown): ProduceRequestMessage {
+  const { acks, partitions } = wire as WireProduceRequest
   return {
-    acks: acksFromWire(wire.acks),
-    partitions: wire.partitions.map((p, i) => ({
+    acks: acksFromWire(acks),
+    partitions: partitions.map((p, i) => ({
       topic: topicName(p.topic, `partitions[${i}].topic`),
       partition: partitionNumber(p.partition, `partitions[${i}].partition`),
       batch: toBuffer(p.batch),
@@ -171,21 +177,32 @@ export function decodeProduceRequest(bytes: Uint8Array): ProduceRequestMessage {
   }
 }
 
-export function encodeProduceResponse(results: readonly ProducePartitionResult[]): Uint8Array {
-  return types.produceResponse.encode({ results: results.map(r => 'error' in r
-    ? { topic: r.topic, partition: r.partition, error: errorToWire(r.error) }
-    : { topic: r.topic, partition: r.partition, baseOffset: r.result.baseOffset,
-      lastOffset: r.result.lastOffset, duplicate: r.result.duplicate }) }).finish()
+export function decodeProduceRequest(bytes: Uint8Array): ProduceRequestMessage {
+  return produceRequestFromWire(decodeWire(types.produceRequest, bytes))
 }
 
-export function decodeProduceResponse(bytes: Uint8Array): ProducePartitionResult[] {
-  const wire = decodeWire(types.produceResponse, bytes) as { results: WireProduceResult[] }
-  return wire.results.map(r => r.error
+export function produceResponseToWire(results: readonly ProducePartitionResult[]): object {
+  return { results: results.map(r => 'error' in r
+    ? { topic: r.topic, partition: r.partition, error: errorToWire(r.error) }
+    : { topic: r.topic, partition: r.partition, baseOffset: r.result.baseOffset,
+      lastOffset: r.result.lastOffset, duplicate: r.result.duplicate }) }
+}
+
+export function encodeProduceResponse(results: readonly ProducePartitionResult[]): Uint8Array {
+  return types.produceResponse.encode(produceResponseToWire(results)).finish()
+}
+
+export function produceResponseFromWire(wire: unknown): ProducePartitionResult[] {
+  return (wire as { results: WireProduceResult[] }).results.map(r => r.error
     ? { topic: r.topic, partition: r.partition, error: errorFromWire(r.error) }
     : { topic: r.topic, partition: r.partition, result: {
       baseOffset: int64(r.baseOffset, 'base_offset'),
       lastOffset: int64(r.lastOffset, 'last_offset'),
       duplicate: r.duplicate } })
+}
+
+export function decodeProduceResponse(bytes: Uint8Array): ProducePartitionResult[] {
+  return produceResponseFromWire(decodeWire(types.produceResponse, bytes))
 }
 
 function fetchPartitionsToWire(partitions: FetchRequest['partitions']): object[] {
@@ -203,38 +220,50 @@ FetchRequest['partitions'] {
   }))
 }
 
-export function encodeFetchRequest(request: FetchRequest): Uint8Array {
-  return types.fetchRequest.encode({
+export function fetchRequestToWire(request: FetchRequest): object {
+  return {
     partitions: fetchPartitionsToWire(request.partitions),
     isolationLevel: isolationToWire(request.isolationLevel),
     maxWaitMs: request.maxWaitMs ?? 0, minBytes: request.minBytes ?? 0,
     maxBytes: request.maxBytes ?? 0,
-  }).finish()
-}
-
-export function decodeFetchRequest(bytes: Uint8Array): FetchRequest {
-  const wire = decodeWire(types.fetchRequest, bytes) as WireFetchRequest
-  return {
-    partitions: fetchPartitionsFromWire(wire.partitions),
-    isolationLevel: isolationFromWire(wire.isolationLevel),
-    maxWaitMs: nonNegative(wire.maxWaitMs, 'max_wait_ms'),
-    minBytes: nonNegative(wire.minBytes, 'min_bytes'),
-    ...wire.maxBytes > 0 ? { maxBytes: wire.maxBytes } : {},
   }
 }
 
-export function encodeFetchResponse(results: readonly FetchResult[]): Uint8Array {
-  return types.fetchResponse.encode({ results: results.map(r => ({
+export function encodeFetchRequest(request: FetchRequest): Uint8Array {
+  return types.fetchRequest.encode(fetchRequestToWire(request)).finish()
+}
+
+/** Checks and maps a decoded fetch request. @throws WEIR_ERR_SERVER_BODY_MALFORMED */
+export function fetchRequestFromWire(wire: unknown): FetchRequest {
+  const { partitions, isolationLevel, maxWaitMs, minBytes, maxBytes } = wire as WireFetchRequest
+  return {
+    partitions: fetchPartitionsFromWire(partitions),
+    isolationLevel: isolationFromWire(isolationLevel),
+    maxWaitMs: nonNegative(maxWaitMs, 'max_wait_ms'),
+    minBytes: nonNegative(minBytes, 'min_bytes'),
+    ...maxBytes > 0 ? { maxBytes } : {},
+  }
+}
+
+export function decodeFetchRequest(bytes: Uint8Array): FetchRequest {
+  return fetchRequestFromWire(decodeWire(types.fetchRequest, bytes))
+}
+
+export function fetchResponseToWire(results: readonly FetchResult[]): object {
+  return { results: results.map(r => ({
     topic: r.topic, partition: r.partition, records: r.bytes, nextOffset: r.nextOffset,
     highWatermark: r.highWatermark, lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset, abortedTransactions: r.abortedTransactions ?? [],
     ...r.error === undefined ? {} : { error: errorToWire(r.error) },
-  })) }).finish()
+  })) }
 }
 
-export function decodeFetchResponse(bytes: Uint8Array): FetchResult[] {
-  const wire = decodeWire(types.fetchResponse, bytes) as { results: WireFetchResult[] }
-  return wire.results.map(r => ({
+export function encodeFetchResponse(results: readonly FetchResult[]): Uint8Array {
+  return types.fetchResponse.encode(fetchResponseToWire(results)).finish()
+}
+
+export function fetchResponseFromWire(wire: unknown): FetchResult[] {
+  return (wire as { results: WireFetchResult[] }).results.map(r => ({
     topic: r.topic, partition: r.partition, bytes: toBuffer(r.records),
     nextOffset: int64(r.nextOffset, 'next_offset'),
     highWatermark: int64(r.highWatermark, 'high_watermark'),
@@ -245,6 +274,10 @@ export function decodeFetchResponse(bytes: Uint8Array): FetchResult[] {
       firstOffset: int64(a.firstOffset, 'first_offset') })) } : {},
     ...r.error ? { error: errorFromWire(r.error) } : {},
   }))
+}
+
+export function decodeFetchResponse(bytes: Uint8Array): FetchResult[] {
+  return fetchResponseFromWire(decodeWire(types.fetchResponse, bytes))
 }
 
 export function encodeStreamFetchRequest(request: StreamFetchRequest): Uint8Array {

@@ -2,7 +2,8 @@
  * Weir as a server: an embedded broker (with its group and transaction coordinators) behind a
  * fastify HTTP server, so that applications in other processes and on other machines use it
  * through `Weir.connect(url)`. The endpoints are listed in the README ("Server API"):
- * binary produce and fetch (protobuf, proto/weir.proto), a WebSocket streaming fetch, JSON
+ * binary produce and fetch (protobuf, proto/weir.proto) over HTTP and as frames of the WebSocket
+ * /v1/rpc (the remote client's data channel), a WebSocket streaming fetch, JSON
  * endpoints for everything else a client does, `/metrics` (Prometheus) and `/health`.
  *
  * Every route answers errors as `{ error: { code, message, retriable } }` with a status from the
@@ -29,6 +30,7 @@ import { timedFileSystem } from './metrics/timed-file-system.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { registerBinaryRoutes } from './routes/binary-routes.ts'
 import { registerGroupRoutes } from './routes/group-routes.ts'
+import { registerRpcRoute, type RpcRoute } from './routes/rpc-route.ts'
 import { registerStreamFetchRoute } from './routes/stream-fetch-route.ts'
 import { registerTransactionRoutes } from './routes/transaction-routes.ts'
 
@@ -96,7 +98,16 @@ export class WeirServer {
       // upgrade first: when a hook below refuses one (401, 503), the plugin's onResponse hook then
       // destroys the upgrade's socket. Registered after them, the refused upgrade's socket stayed
       // open (an upgraded socket is no longer the HTTP server's to close) and close() never ended.
-      await app.register(fastifyWebsocket, { options: { maxPayload: limits.requestBytesMax } })
+      // Its preClose is ours: calls in flight on /v1/rpc finish before the sockets are closed.
+      let rpc: RpcRoute | undefined
+      await app.register(fastifyWebsocket, {
+        options: { maxPayload: limits.requestBytesMax },
+        preClose: async () => {
+          closing = true
+          await rpc?.drain()
+          for (const client of app.websocketServer.clients) client.close(1001)
+        },
+      })
       app.addHook('onRequest', async (request, reply) => {
         if ((request.raw.socket as CountedSocket)[overLimit] === true) {
           reply.header('connection', 'close')
@@ -141,6 +152,8 @@ export class WeirServer {
         .send(await metrics.scrape(transport, connections)))
       registerBinaryRoutes(app, { transport, limits, metrics })
       registerStreamFetchRoute(app, { transport, limits, metrics, closing: () => closing })
+      rpc = registerRpcRoute(app, { transport, limits, metrics, closing: () => closing,
+        onInternalError: internal })
       registerAdminRoutes(app, transport)
       registerGroupRoutes(app, transport)
       registerTransactionRoutes(app, transport)

@@ -236,14 +236,19 @@ describe('/metrics', () => {
             partition: String(partition.partition) })).toEqual([partition.lag])
         }
         expect(sampled(samples, 'weir_fsync_duration_seconds_count')[0]).toBeGreaterThan(0)
-        for (const route of ['/v1/produce', '/v1/fetch', '/v1/groups/join']) {
+        for (const route of ['/v1/groups/join', '/v1/groups/sync', '/v1/groups/offsets/commit']) {
           expect(sampled(samples, 'weir_http_request_duration_seconds_count', { route })[0],
             route).toBeGreaterThan(0)
           expect(sampled(samples, 'weir_http_request_duration_seconds_bucket',
             { route }).length).toBeGreaterThan(1)
         }
-        expect(sampled(samples, 'weir_http_requests_total',
-          { route: '/v1/produce', status: '200' })[0]).toBeGreaterThan(0)
+        // Produce and fetch went over the client's data channel, WebSocket /v1/rpc.
+        for (const call of ['produce', 'fetch']) {
+          expect(sampled(samples, 'weir_rpc_call_duration_seconds_count', { call })[0],
+            call).toBeGreaterThan(0)
+          expect(sampled(samples, 'weir_rpc_calls_total', { call, status: '200' })[0], call)
+            .toBeGreaterThan(0)
+        }
         expect(sampled(samples, 'weir_fetch_bytes_total', { topic: 'm' })[0]).toBeGreaterThan(0)
       } finally {
         await weir.close()

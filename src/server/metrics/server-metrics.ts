@@ -15,6 +15,11 @@ export class ServerMetrics {
   readonly requestSeconds = this.registry.register(new Histogram(
     'weir_http_request_duration_seconds', 'Time from request to response, by route (fetch '
     + 'includes its long-poll wait).'))
+  readonly rpcCalls = this.registry.register(new Counter('weir_rpc_calls_total',
+    'Calls answered on WebSocket /v1/rpc, by call (produce, fetch) and status (as HTTP\'s).'))
+  readonly rpcCallSeconds = this.registry.register(new Histogram(
+    'weir_rpc_call_duration_seconds', 'Time from a /v1/rpc request frame to its response, by '
+    + 'call (fetch includes its long-poll wait).'))
   readonly producedRecords = this.registry.register(new Counter('weir_produce_records_total',
     'Records appended through the server, by topic.'))
   readonly producedBytes = this.registry.register(new Counter('weir_produce_bytes_total',

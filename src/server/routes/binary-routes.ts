@@ -1,6 +1,6 @@
 /**
- * POST /v1/produce and POST /v1/fetch: protobuf bodies (proto/weir.proto), record batches as
- * opaque bytes both ways. A produce request is checked whole before anything is appended — every
+ * POST /v1/produce and POST /v1/fetch, and their frames on WebSocket /v1/rpc (rpc-route.ts):
+ * protobuf bodies (proto/weir.proto), record batches as opaque bytes both ways. A produce request is checked whole before anything is appended — every
  * topic and partition exists, every batch is one whole batch with a good CRC and at most
  * `batchRecordsMax` records — so a bad request writes nothing. The broker then validates each
  * batch again as it appends it (sequence, epoch, limits); its refusals come back per partition,
@@ -12,6 +12,7 @@ import type { ServerLimits } from '../../limits.ts'
 import { batchDefect, readBatchHeader } from '../../log/record-batch.ts'
 import type { EmbeddedTransport } from '../../client/transport/embedded.ts'
 import type { TopicMetadata } from '../../broker/topic-registry.ts'
+import type { FetchRequest, FetchResult } from '../../broker/fetch.ts'
 import {
   decodeFetchRequest, decodeProduceRequest, encodeFetchResponse, encodeProduceResponse,
   type ProducePartitionResult, type ProduceRequestMessage,
@@ -81,41 +82,50 @@ function existingTopic(transport: EmbeddedTransport, topic: string): TopicMetada
   }
 }
 
-export function registerBinaryRoutes(app: FastifyInstance, context: BinaryRoutesContext): void {
+/** Appends a whole-checked produce request; the broker's refusals come back per partition. */
+export async function handleProduce(message: ProduceRequestMessage,
+  context: BinaryRoutesContext): Promise<ProducePartitionResult[]> {
   const { transport, metrics } = context
+  const counts = await checkProduce(message, context)
+  return Promise.all(message.partitions.map(async (p, i): Promise<ProducePartitionResult> => {
+    try {
+      const result = await transport.produce({ ...p, acks: message.acks })
+      if (!result.duplicate) {
+        metrics.producedRecords.inc({ topic: p.topic }, counts[i]!)
+        metrics.producedBytes.inc({ topic: p.topic }, p.batch.length)
+      }
+      return { topic: p.topic, partition: p.partition, result }
+    } catch (error) {
+      const weirError = asWeirError(error)
+      metrics.produceErrors.inc({ code: weirError.code })
+      return { topic: p.topic, partition: p.partition, error: weirError }
+    }
+  }))
+}
+
+export async function handleFetch(request: FetchRequest, context: BinaryRoutesContext):
+Promise<FetchResult[]> {
+  const results = await context.transport.fetch(request)
+  for (const result of results) {
+    if (result.bytes.length > 0) {
+      context.metrics.fetchedBytes.inc({ topic: result.topic }, result.bytes.length)
+    }
+  }
+  return results
+}
+
+export function registerBinaryRoutes(app: FastifyInstance, context: BinaryRoutesContext): void {
   app.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, body)
   })
 
   app.post('/v1/produce', async (request, reply) => {
-    const message = decodeProduceRequest(bodyBytes(request.body))
-    const counts = await checkProduce(message, context)
-    const results = await Promise.all(message.partitions.map(async (p, i):
-    Promise<ProducePartitionResult> => {
-      try {
-        const result = await transport.produce({ ...p, acks: message.acks })
-        if (!result.duplicate) {
-          metrics.producedRecords.inc({ topic: p.topic }, counts[i]!)
-          metrics.producedBytes.inc({ topic: p.topic }, p.batch.length)
-        }
-        return { topic: p.topic, partition: p.partition, result }
-      } catch (error) {
-        const weirError = asWeirError(error)
-        metrics.produceErrors.inc({ code: weirError.code })
-        return { topic: p.topic, partition: p.partition, error: weirError }
-      }
-    }))
+    const results = await handleProduce(decodeProduceRequest(bodyBytes(request.body)), context)
     return reply.type(PROTOBUF).send(Buffer.from(encodeProduceResponse(results)))
   })
 
   app.post('/v1/fetch', async (request, reply) => {
-    const fetchRequest = decodeFetchRequest(bodyBytes(request.body))
-    const results = await transport.fetch(fetchRequest)
-    for (const result of results) {
-      if (result.bytes.length > 0) {
-        metrics.fetchedBytes.inc({ topic: result.topic }, result.bytes.length)
-      }
-    }
+    const results = await handleFetch(decodeFetchRequest(bodyBytes(request.body)), context)
     return reply.type(PROTOBUF).send(Buffer.from(encodeFetchResponse(results)))
   })
 }

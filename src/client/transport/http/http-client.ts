@@ -55,7 +55,7 @@ export class HttpClient {
   private closed = false
   readonly requestTimeoutMs: number
   readonly reconnectTimeoutMs: number
-  private readonly reconnectBackoffMs: number
+  readonly reconnectBackoffMs: number
 
   constructor(private readonly options: HttpClientOptions) {
     try {

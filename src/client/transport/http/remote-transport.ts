@@ -23,7 +23,7 @@ import {
 } from '../../../protocol/json-wire.ts'
 import {
   decodeFetchResponse, decodeProduceResponse, encodeFetchRequest, encodeProduceRequest,
-  type StreamFetchRequest,
+  type ProducePartitionResult, type ProduceRequestMessage, type StreamFetchRequest,
 } from '../../../protocol/weir-proto.ts'
 import type {
   AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
@@ -34,11 +34,13 @@ import type {
 } from '../transport.ts'
 import { HttpClient, type HttpClientOptions, type HttpRequest } from './http-client.ts'
 import { FetchStream } from './fetch-stream.ts'
+import { RpcChannel } from './rpc-channel.ts'
 import { WeirError } from '../../../errors.ts'
 
 const PROTOBUF = 'application/x-protobuf'
-/** Produce requests unanswered at once per client (Kafka: max.in.flight per connection). */
-const PRODUCE_REQUESTS_IN_FLIGHT = 2
+/** Produce requests unanswered at once per client (Kafka: max.in.flight per connection, 5).
+ * Over HTTP two: more keep-alive connections let requests overtake each other more often. */
+const PRODUCE_REQUESTS_IN_FLIGHT = { websocket: 5, http: 2 } as const
 /** Bounds of one coalesced request, well inside the server's defaults (producePartitionsMax
  * 1,000, requestBytesMax 8 MiB). */
 const PRODUCE_REQUEST_PARTITIONS_MAX = 100
@@ -50,7 +52,14 @@ interface QueuedProduce {
   readonly reject: (error: unknown) => void
 }
 
-export type RemoteTransportOptions = HttpClientOptions
+export interface RemoteTransportOptions extends HttpClientOptions {
+  /**
+   * How produce and fetch travel: `'websocket'` (default) as frames over one WebSocket
+   * (/v1/rpc), about half the CPU of an HTTP request each; `'http'` as POST /v1/produce and
+   * /v1/fetch (e.g. through a proxy that does not pass WebSockets). Everything else is HTTP.
+   */
+  readonly dataChannel?: 'websocket' | 'http'
+}
 
 const post = (path: string, body: unknown): HttpRequest =>
   ({ method: 'POST', path, body: JSON.stringify(body) })
@@ -60,12 +69,18 @@ const read = (path: string, body: unknown): HttpRequest =>
 
 export class RemoteTransport implements Transport {
   private readonly http: HttpClient
+  /** The data channel, unless `dataChannel: 'http'`. */
+  private readonly rpc: RpcChannel | undefined
+  private readonly produceRequestsInFlightMax: number
   private readonly streams = new Set<FetchStream>()
   private produceQueue: QueuedProduce[] = []
   private produceRequestsInFlight = 0
 
   constructor(options: RemoteTransportOptions) {
     this.http = new HttpClient(options)
+    const channel = options.dataChannel ?? 'websocket'
+    this.rpc = channel === 'websocket' ? new RpcChannel(this.http) : undefined
+    this.produceRequestsInFlightMax = PRODUCE_REQUESTS_IN_FLIGHT[channel]
   }
 
   get url(): string {
@@ -105,10 +120,10 @@ export class RemoteTransport implements Transport {
     })
   }
 
-  /** Sends queued batches, coalesced, while fewer than PRODUCE_REQUESTS_IN_FLIGHT are out. */
+  /** Sends queued batches, coalesced, while fewer than the in-flight maximum are out. */
   private sendQueuedProduces(): void {
     while (this.produceQueue.length > 0
-      && this.produceRequestsInFlight < PRODUCE_REQUESTS_IN_FLIGHT) {
+      && this.produceRequestsInFlight < this.produceRequestsInFlightMax) {
       const group = this.takeProduceGroup()
       this.produceRequestsInFlight++
       void this.sendProduceGroup(group).finally(() => {
@@ -145,11 +160,9 @@ export class RemoteTransport implements Transport {
   private async sendProduceGroup(group: readonly QueuedProduce[]): Promise<void> {
     let results
     try {
-      const response = await this.http.request({ method: 'POST', path: '/v1/produce',
-        contentType: PROTOBUF, body: encodeProduceRequest({ acks: group[0]!.request.acks,
-          partitions: group.map(({ request }) => ({ topic: request.topic,
-            partition: request.partition, batch: request.batch })) }) })
-      results = decodeProduceResponse(response.body)
+      results = await this.sendProduce({ acks: group[0]!.request.acks,
+        partitions: group.map(({ request }) => ({ topic: request.topic,
+          partition: request.partition, batch: request.batch })) })
     } catch (error) {
       if (group.length > 1 && WeirError.is(error) && error.code !== 'NETWORK_EXCEPTION'
         && error.code !== 'WEIR_ERR_CLIENT_CLOSED') {
@@ -173,10 +186,23 @@ export class RemoteTransport implements Transport {
     })
   }
 
+  private async sendProduce(request: ProduceRequestMessage): Promise<ProducePartitionResult[]> {
+    if (this.rpc !== undefined) {
+      return (await this.rpc.call({ kind: 'produce', request } as const)).results
+    }
+    const response = await this.http.request({ method: 'POST', path: '/v1/produce',
+      contentType: PROTOBUF, body: encodeProduceRequest(request) })
+    return decodeProduceResponse(response.body)
+  }
+
   async fetch(request: FetchRequest): Promise<FetchResult[]> {
+    const waitMs = request.maxWaitMs ?? 0
+    if (this.rpc !== undefined) {
+      const call = { kind: 'fetch', request } as const
+      return (await this.rpc.call(call, { waitMs, idempotent: true })).results
+    }
     const response = await this.http.request({ method: 'POST', path: '/v1/fetch',
-      contentType: PROTOBUF, body: encodeFetchRequest(request), waitMs: request.maxWaitMs ?? 0,
-      idempotent: true })
+      contentType: PROTOBUF, body: encodeFetchRequest(request), waitMs, idempotent: true })
     return decodeFetchResponse(response.body)
   }
 
@@ -280,6 +306,7 @@ export class RemoteTransport implements Transport {
       reject(new WeirError('WEIR_ERR_CLIENT_CLOSED', 'This Weir client was closed before the '
         + 'batch was sent.'))
     }
+    this.rpc?.close()
     this.http.close()
   }
 }
