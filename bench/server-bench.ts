@@ -1,5 +1,6 @@
 /**
- * Server benchmark (issue 6): Weir over loopback HTTP, the client in this process and the server
+ * Server benchmark (issue 6): Weir over loopback (produce and fetch on the client's WebSocket
+ * data channel, or over HTTP with `--data-channel http`), the client in this process and the server
  * (bench/server-process.ts: `WeirServer` over a directory under the bench root, default broker
  * options, flush policy 'always') in a child process, one for the whole run, so that the two do
  * not share an event loop, as in a real deployment. The same workloads run through `Weir.open`
@@ -18,6 +19,7 @@
  *                           [--only phase,...]
  *                           [--dir PATH] [--partitions N] [--send-records N]
  *                           [--sends-in-flight N] [--linger-ms N] [--batch-bytes N] [--plain]
+ *                           [--data-channel websocket|http]
  *                           [--server-node-args "ARGS"] [--marks]
  *
  * `--server-node-args` passes node flags to the server process (e.g. "--cpu-prof
@@ -66,16 +68,27 @@ interface Args {
   lingerMs: number
   batchBytes: number
   idempotent: boolean
+  dataChannel: DataChannel
   serverNodeArgs: string[]
   only: Set<string> | undefined
   marks: boolean
+}
+
+type DataChannel = 'websocket' | 'http'
+
+function channel(value: string): DataChannel {
+  if (value !== 'websocket' && value !== 'http') {
+    throw new Error(`--data-channel takes websocket or http, not ${value}`)
+  }
+  return value
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const rounds = Number(process.env.WEIR_BENCH_ROUNDS ?? 3)
   const args: Args = { dir: undefined, records: 1_000_000, rounds, consumeRounds: rounds,
     latencySeconds: 10, latencyRounds: rounds, latencyRate: 5000, partitions: 4, sendRecords: 1000,
-    sendsInFlight: 16, lingerMs: 0, batchBytes: MiB, idempotent: true, serverNodeArgs: [],
+    sendsInFlight: 16, lingerMs: 0, batchBytes: MiB, idempotent: true, dataChannel: 'websocket',
+    serverNodeArgs: [],
     only: undefined, marks: false }
   readFlags(argv, ({ flag, value, int }) => {
     switch (flag) {
@@ -92,6 +105,7 @@ function parseArgs(argv: readonly string[]): Args {
     case '--linger-ms': args.lingerMs = int(0); break
     case '--batch-bytes': args.batchBytes = int(); break
     case '--plain': args.idempotent = false; break
+    case '--data-channel': args.dataChannel = channel(value()); break
     case '--server-node-args': args.serverNodeArgs = value().split(/\s+/).filter(Boolean); break
     case '--only': args.only = new Set(value().split(',')); break
     case '--marks': args.marks = true; break
@@ -219,7 +233,8 @@ type Transport = 'embedded' | 'remote'
 
 /** Opens a client of the given kind (a fresh embedded broker in `dir`, or a connection). */
 async function openWeir(kind: Transport, target: string): Promise<Weir> {
-  return kind === 'embedded' ? Weir.open({ dir: target }) : Weir.connect(target)
+  return kind === 'embedded' ? Weir.open({ dir: target })
+    : Weir.connect(target, { dataChannel: args.dataChannel })
 }
 
 /** `body` with a client whose topic `topic` exists; the client is closed after. */
@@ -258,10 +273,19 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   }
 }
 
-/** The binary routes whose requests a remote window counts, with the bytes metric of each. */
+/**
+ * The produce and fetch requests a remote window counts — HTTP requests, or calls on the
+ * WebSocket data channel (/v1/rpc) — with the counter and the bytes metric of each.
+ */
 const ROUTES = [
-  { name: 'http_produce', route: '/v1/produce', bytes: 'weir_produce_bytes_total' },
-  { name: 'http_fetch', route: '/v1/fetch', bytes: 'weir_fetch_bytes_total' },
+  { name: 'http_produce', counter: 'weir_http_requests_total', label: 'route="/v1/produce"',
+    bytes: 'weir_produce_bytes_total' },
+  { name: 'http_fetch', counter: 'weir_http_requests_total', label: 'route="/v1/fetch"',
+    bytes: 'weir_fetch_bytes_total' },
+  { name: 'rpc_produce', counter: 'weir_rpc_calls_total', label: 'call="produce"',
+    bytes: 'weir_produce_bytes_total' },
+  { name: 'rpc_fetch', counter: 'weir_rpc_calls_total', label: 'call="fetch"',
+    bytes: 'weir_fetch_bytes_total' },
 ] as const
 
 /**
@@ -298,11 +322,10 @@ async function timed(label: string, records: number, server: ServerProcess | und
   const delta = (name: string, labels: readonly string[] = []): number =>
     metricSum(after, name, labels) - metricSum(before, name, labels)
   const requests: Record<string, { count: number, bytes: number }> = {
-    all: { count: delta('weir_http_requests_total'), bytes: 0 },
+    all: { count: delta('weir_http_requests_total') + delta('weir_rpc_calls_total'), bytes: 0 },
   }
-  for (const { name, route, bytes } of ROUTES) {
-    requests[name] = { count: delta('weir_http_requests_total', [`route="${route}"`]),
-      bytes: delta(bytes) }
+  for (const { name, counter, label, bytes } of ROUTES) {
+    requests[name] = { count: delta(counter, [label]), bytes: delta(bytes) }
   }
   const produceErrors = delta('weir_produce_errors_total')
   if (produceErrors > 0) {
@@ -637,7 +660,8 @@ const result = {
   latency_rounds: args.latencyRounds,
   latency_seconds: args.latencySeconds,
   latency_target_rate_msgs_per_s: args.latencyRate,
-  transport: 'http loopback, server in a child process',
+  data_channel: args.dataChannel,
+  transport: 'loopback, server in a child process',
   flush: 'always',
   load_average: loadAverage,
   dir: scratch.root,

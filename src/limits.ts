@@ -48,6 +48,8 @@ export const brokerLimitDefaults = {
   fetchWaitMsMax: 30_000,
   /** How often producer state is snapshotted, bounding the replay after a crash. */
   producerSnapshotIntervalMs: 60_000,
+  /** Newest bytes of each partition kept in memory for fetches at the log end (0: none). */
+  tailCacheBytes: logLimitDefaults.tailCacheBytes,
 } as const
 
 export type BrokerLimits = { -readonly [K in keyof typeof brokerLimitDefaults]: number }

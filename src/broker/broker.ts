@@ -118,7 +118,8 @@ export class Broker {
   private async openPartitions(topic: TopicMetadata, from: number): Promise<Partition[]> {
     const opened = [...this.partitions.get(topic.name) ?? []]
     assert(opened.length === from, 'partitions are opened in order, once')
-    const config = { ...this.options.topicDefaults, ...topic.config }
+    const config = { ...this.options.topicDefaults, ...topic.config,
+      tailCacheBytes: this.limits.tailCacheBytes }
     try {
       for (let p = from; p < topic.partitions; p++) {
         const directory = join(this.topicDirectory(topic), String(p))

@@ -17,6 +17,13 @@ import { INDEX_SUFFIX, LOG_SUFFIX, segmentPath, TIME_INDEX_SUFFIX } from './segm
 import { TIME_INDEX_ENTRY_BYTES, TimeIndex } from './time-index.ts'
 import { readInt64 } from '../util/varint.ts'
 
+/**
+ * Writes up to this size go to the page cache on the calling thread (FileHandle.writevSync): a
+ * few µs, against a worker-thread round trip that costs tens of µs of CPU and as much latency on
+ * a small VM (bench/README.md). Larger ones stay off the event loop.
+ */
+const SYNC_WRITE_BYTES_MAX = 64 * 1024
+
 /** What the segment needs to know about a batch it stores. */
 export interface BatchInfo {
   readonly baseOffset: number
@@ -107,8 +114,15 @@ export class LogSegment {
     indexIntervalBytes: number): Promise<void> {
     this.checkOpen()
     const position = this.sizeBytes
-    if (buffers.length === 1) await this.file.write(buffers[0]!, position)
-    else await this.file.writev(buffers, position)
+    const file = this.file
+    if (file.writevSync !== undefined
+      && batches.reduce((sum, batch) => sum + batch.sizeBytes, 0) <= SYNC_WRITE_BYTES_MAX) {
+      file.writevSync(buffers, position)
+    } else if (buffers.length === 1) {
+      await file.write(buffers[0]!, position)
+    } else {
+      await file.writev(buffers, position)
+    }
     let at = position
     for (const batch of batches) {
       this.track(batch, at, indexIntervalBytes)

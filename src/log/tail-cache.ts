@@ -59,7 +59,8 @@ export class TailCache {
   read(offset: number, maxOffset: number, maxBytes: number):
   { bytes: Buffer, nextOffset: number } | undefined {
     const { batches } = this
-    if (this.head >= batches.length || offset < batches[this.head]!.baseOffset) return undefined
+    if (offset >= maxOffset || this.head >= batches.length
+      || offset < batches[this.head]!.baseOffset) return undefined
     let first = batches.length - 1
     while (first > this.head && batches[first]!.baseOffset > offset) first--
     if (batches[first]!.lastOffset < offset) return undefined // past the newest batch

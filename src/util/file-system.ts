@@ -25,6 +25,12 @@ export interface FileHandle {
   /** Writes the buffers back to back starting at byte `position` (one system call if possible). */
   writev(buffers: readonly Uint8Array[], position: number): Promise<void>
   /**
+   * `writev` on the calling thread, where a file system offers it. A small write into the page
+   * cache takes microseconds, less than handing it to a worker thread and back; the log uses it
+   * for small writes only (partition-log.ts), never for fsync.
+   */
+  writevSync?(buffers: readonly Uint8Array[], position: number): void
+  /**
    * Reads up to `length` bytes at `position` into `target` (from `targetOffset`) and resolves with
    * the number of bytes read: fewer than asked only at end of file.
    */

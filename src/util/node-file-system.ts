@@ -3,6 +3,7 @@
  * `syncDirectory` opens the directory read-only and fsyncs it, which is how Linux makes directory
  * entries durable.
  */
+import { writeSync, writevSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import type { FileHandle, FileSystem, OpenMode } from './file-system.ts'
 
@@ -39,6 +40,20 @@ class NodeFileHandle implements FileHandle {
       skip = 0
       await this.write(rest, at)
       at += rest.length
+    }
+  }
+
+  writevSync(buffers: readonly Uint8Array[], position: number): void {
+    let written = writevSync(this.handle.fd, buffers as Uint8Array[], position)
+    let at = position
+    for (const buffer of buffers) {
+      // A short vectored write is legal: finish it buffer by buffer from where it stopped.
+      const skip = Math.min(written, buffer.length)
+      written -= skip
+      for (let done = skip; done < buffer.length;) {
+        done += writeSync(this.handle.fd, buffer, done, buffer.length - done, at + done)
+      }
+      at += buffer.length
     }
   }
 

@@ -55,7 +55,7 @@ async function apply(log: PartitionLog, step: Exclude<Step, { kind: 'read' }>): 
 }
 
 describe('tail cache', () => {
-  test.prop([fc.array(stepArbitrary, { minLength: 1, maxLength: 40 })], { numRuns: numRuns(60) })(
+  test.prop([fc.array(stepArbitrary, { minLength: 1, maxLength: 40 })], { numRuns: numRuns(100) })(
     'reads through a small tail cache equal reads from disk', async steps => {
       await withTempDir('weir-tail-', async dir => {
         const cached = await openLog(join(dir, 'cached'), 900)
@@ -106,6 +106,7 @@ describe('tail cache', () => {
     expect(cache.read(2, 10, 50)).toEqual({ bytes: batch(40), nextOffset: 3 })
     expect(cache.read(2, 3, 1000)).toEqual({ bytes: batch(40), nextOffset: 3 })
     expect(cache.read(6, 10, 1000)).toBeUndefined()
+    expect(cache.read(4, 4, 1000)).toBeUndefined() // at or past maxOffset: the disk says empty
     cache.add(batch(101), 6, 6) // larger than the cache: nothing is kept
     expect(cache.read(4, 10, 1000)).toBeUndefined()
   })

@@ -15,6 +15,9 @@ FileSystem {
     path: handle.path,
     write: (data, position) => handle.write(data, position),
     writev: (buffers, position) => handle.writev(buffers, position),
+    ...handle.writevSync === undefined ? {} : {
+      writevSync: (buffers: readonly Uint8Array[], position: number) =>
+        handle.writevSync!(buffers, position) },
     read: (target, targetOffset, length, position) =>
       handle.read(target, targetOffset, length, position),
     datasync: () => timed(() => handle.datasync()),
