@@ -1,10 +1,12 @@
 import { configDefaults, defineConfig } from 'vitest/config'
 
 /**
- * Two projects (issue 6). 'embedded' runs every test as it is. 'remote' runs the client suites
+ * Three projects (issue 6). 'embedded' runs every test as it is. 'remote' runs the client suites
  * again with WEIR_TEST_TRANSPORT=remote: their fixtures (test/helpers/remote-fixtures.ts) then
  * start a real WeirServer on 127.0.0.1:0 and connect with Weir.connect, so producer, idempotence,
- * group, admin and transaction behaviour is checked over HTTP with the same test bodies.
+ * group, admin and transaction behaviour is checked over the network with the same test bodies.
+ * 'remote-http' runs the producer and consumer suites remotely once more over the HTTP data
+ * channel.
  * read-committed-filter.test.ts is left out of 'remote': it tests a pure function, no transport.
  */
 const remoteSuites = [
@@ -26,6 +28,16 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'embedded', include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          // The producer and consumer suites again with produce and fetch as HTTP requests
+          // (Weir.connect's dataChannel: 'http') instead of frames on the WebSocket /v1/rpc.
+          name: 'remote-http',
+          include: ['test/client/producer*.test.ts', 'test/client/consumer.test.ts'],
+          env: { WEIR_TEST_TRANSPORT: 'remote', WEIR_TEST_DATA_CHANNEL: 'http' },
+        },
       },
       {
         extends: true,

@@ -2,7 +2,9 @@
  * The transport the client suites run over. `WEIR_TEST_TRANSPORT` picks it: unset (or
  * 'embedded') is the broker in this process, as `Weir.open` builds it; 'remote' (the vitest
  * project 'remote', see vitest.config.ts) is a real `WeirServer` on 127.0.0.1, port 0, over the
- * same temp dir with the same broker options, and a client from `Weir.connect(server.url)`. The
+ * same temp dir with the same broker options, and a client from `Weir.connect(server.url)`
+ * (produce and fetch over its WebSocket data channel, or over HTTP requests when
+ * `WEIR_TEST_DATA_CHANNEL` is 'http': the vitest project 'remote-http'). The
  * suites open clients only through these functions (directly or via client-fixtures.ts), so one
  * test body checks both transports.
  *
@@ -35,6 +37,15 @@ export function transportUnderTest(): TransportUnderTest {
 /** Whether this run tests the remote transport (client → HTTP → WeirServer). */
 export const remote = transportUnderTest() === 'remote'
 
+/** The remote client's data channel under test, from WEIR_TEST_DATA_CHANNEL. */
+function dataChannelUnderTest(): 'websocket' | 'http' {
+  const chosen = process.env.WEIR_TEST_DATA_CHANNEL ?? 'websocket'
+  if (chosen !== 'websocket' && chosen !== 'http') {
+    throw new Error(`WEIR_TEST_DATA_CHANNEL is '${chosen}'; use 'websocket' or 'http'.`)
+  }
+  return chosen
+}
+
 /** Options of the broker under test: everything `Weir.open` takes but `dir`. */
 export type BrokerUnderTestOptions = Omit<EmbeddedOptions, 'dir'>
 
@@ -60,7 +71,7 @@ Promise<BrokerUnderTest> {
   let weir: Weir
   try {
     weir = await Weir.connect(server.url, { clock: options.clock,
-      scheduler: options.scheduler })
+      scheduler: options.scheduler, dataChannel: dataChannelUnderTest() })
   } catch (error) {
     await server.close()
     throw error
