@@ -68,6 +68,12 @@ export class WeirServer {
 
   static async start(options: WeirServerOptions): Promise<WeirServer> {
     const limits: ServerLimits = { ...serverLimitDefaults, ...options.limits }
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new WeirError('INVALID_CONFIG', `Server limit ${name}=${String(value)} is invalid: `
+          + 'it must be an integer ≥ 1.')
+      }
+    }
     const metrics = new ServerMetrics()
     const fs = timedFileSystem(options.broker?.fs ?? new NodeFileSystem(),
       seconds => metrics.fsyncSeconds.observe(seconds))

@@ -6,6 +6,7 @@
  * retriable } }` with a code from src/errors.ts), and the end offsets of every user partition as
  * the server's own broker has them.
  */
+import type { FetchRequest } from '../../src/broker/fetch.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -187,3 +188,24 @@ export function request(url: string, path: string, agent: http.Agent | false,
 
 export const get = (url: string, path: string, agent: http.Agent | false): Promise<HttpAnswer> =>
   request(url, path, agent)
+
+/**
+ * Wraps the server's transport (the seam every route calls) to count its produce and fetch
+ * calls: the most running at once, and how many fetches began.
+ */
+export function countCalls(server: WeirServer): { running: number, most: number, fetches: number } {
+  const counts = { running: 0, most: 0, fetches: 0 }
+  const transport = server.transport
+  const enter = <T>(inside: Promise<T>): Promise<T> => {
+    counts.most = Math.max(counts.most, ++counts.running)
+    return inside.finally(() => { counts.running-- })
+  }
+  const fetchInside = transport.fetch.bind(transport)
+  const produceInside = transport.produce.bind(transport)
+  transport.fetch = (request: FetchRequest) => {
+    counts.fetches++
+    return enter(fetchInside(request))
+  }
+  transport.produce = request => enter(produceInside(request))
+  return counts
+}

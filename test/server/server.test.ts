@@ -257,6 +257,19 @@ describe('/metrics', () => {
   })
 })
 
+describe('limits', () => {
+  it('a limit that is not an integer ≥ 1 is refused with INVALID_CONFIG before anything opens',
+    async () => {
+      await withTempDir('weir-limits-', async dir => {
+        for (const limits of [{ rpcInFlightMax: 0 }, { connectionsMax: 1.5 },
+          { requestBytesMax: -1 }]) {
+          const started = WeirServer.start({ dir, port: 0, limits })
+          await expect(started).rejects.toMatchObject({ code: 'INVALID_CONFIG' })
+        }
+      })
+    })
+})
+
 describe('connectionsMax', () => {
   it('answers a connection over the limit 503 WEIR_ERR_SERVER_BUSY, and takes one again once '
     + 'a connection closes', async () => {

@@ -14,6 +14,8 @@
  *
  * At most `rpcInFlightMax` calls of one connection run at once; beyond that the server stops
  * reading the socket until one finishes, so TCP back-pressure bounds what a client can queue.
+ * (`ws` still emits the frames of a chunk it already read: those wait in the session, in order.)
+ * Frames that arrive once the server began to close the connection (1008, 1001) are never run.
  * While the server shuts down, new calls are answered WEIR_ERR_SERVER_SHUTTING_DOWN and calls in
  * flight finish (within `shutdownGraceMs`) before the connection is closed with 1001.
  */
@@ -36,10 +38,34 @@ export interface RpcRouteContext extends BinaryRoutesContext {
 class RpcSession {
   private inFlight = 0
   private idle: Array<() => void> = []
+  /** Frames read while `rpcInFlightMax` calls run: pausing stops the socket, not `ws`' parser. */
+  private readonly queued: Buffer[] = []
 
   constructor(private readonly socket: WebSocket, private readonly context: RpcRouteContext) {}
 
   receive(data: Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return
+    if (this.queued.length > 0 || this.inFlight >= this.context.limits.rpcInFlightMax) {
+      this.queued.push(data)
+      return
+    }
+    this.handle(data)
+  }
+
+  /** Handles queued frames while calls may start; reads the socket again once they are done. */
+  private dequeue(): void {
+    const { rpcInFlightMax } = this.context.limits
+    const open = (): boolean => this.socket.readyState === this.socket.OPEN
+    while (this.queued.length > 0 && this.inFlight < rpcInFlightMax && open()) {
+      this.handle(this.queued.shift()!)
+    }
+    if (!open()) this.queued.length = 0
+    else if (this.socket.isPaused && this.queued.length === 0 && this.inFlight < rpcInFlightMax) {
+      this.socket.resume()
+    }
+  }
+
+  private handle(data: Buffer): void {
     let frame
     try {
       frame = decodeRpcRequest(data)
@@ -71,7 +97,7 @@ class RpcSession {
     void this.call(call).then(result => {
       this.answer(id, result, call.kind, started)
       this.inFlight--
-      if (this.socket.isPaused) this.socket.resume()
+      this.dequeue()
       if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve()
     })
   }
