@@ -108,7 +108,7 @@ export class ProducerStateManager {
     const lastSequence = lastSequenceOf(info)
     const duplicate = entry.batches.find(batch => batch.firstSequence === info.firstSequence
       && batch.lastSequence === lastSequence)
-    if (duplicate !== undefined) return { kind: 'append' }
+    if (duplicate !== undefined) return { kind: 'duplicate', batch: duplicate }
     // An epoch with no batches yet (set by a marker) starts at 0, like a new epoch.
     const last = entry.batches[entry.batches.length - 1]
     const expected = last === undefined ? 0 : nextSequence(last.lastSequence)
