@@ -2,7 +2,8 @@
  * Goal: the tail cache (src/log/tail-cache.ts) never changes what a read returns. Property: for
  * any sequence of appends (producer batches through either entry point, transaction markers),
  * rolls and reads from any offset with any `maxOffset` and `maxBytes`, a log with a small tail
- * cache (so that batches are evicted, and batches larger than the cache skip it) returns the
+ * cache of any size (so that its ring wraps, batches are evicted, and batches larger than the
+ * cache skip it) returns the
  * same bytes and next offset as a log without one, and the same as the disk after a reopen.
  * Also unit cases for the cache alone: eviction, a read before its first batch, a view copied.
  */
@@ -55,10 +56,11 @@ async function apply(log: PartitionLog, step: Exclude<Step, { kind: 'read' }>): 
 }
 
 describe('tail cache', () => {
-  test.prop([fc.array(stepArbitrary, { minLength: 1, maxLength: 40 })], { numRuns: numRuns(100) })(
-    'reads through a small tail cache equal reads from disk', async steps => {
+  test.prop([fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }),
+    fc.integer({ min: 70, max: 3000 })], { numRuns: numRuns(100) })(
+    'reads through a small tail cache equal reads from disk', async (steps, cacheBytes) => {
       await withTempDir('weir-tail-', async dir => {
-        const cached = await openLog(join(dir, 'cached'), 900)
+        const cached = await openLog(join(dir, 'cached'), cacheBytes)
         const plain = await openLog(join(dir, 'plain'), 0)
         const reads: Array<{ offset: number, maxOffset: number, maxBytes: number }> = []
         try {
@@ -111,7 +113,23 @@ describe('tail cache', () => {
     expect(cache.read(4, 10, 1000)).toBeUndefined()
   })
 
-  it('copies a batch that is a view into a larger buffer, so the frame can be freed', () => {
+  it('on starting again at the front, first drops the older batches left behind the write '
+    + 'position, even where the new batch does not reach them', () => {
+    const cache = new TailCache(1000)
+    const batch = (size: number, fill: number): Buffer => Buffer.alloc(size, fill)
+    cache.add(batch(300, 1), 0, 0) // at 0
+    cache.add(batch(300, 2), 1, 1) // at 300
+    cache.add(batch(300, 3), 2, 2) // at 600
+    cache.add(batch(500, 4), 3, 3) // wraps to 0, over 0 and 1; 2 stays at 600..900
+    expect(cache.read(2, 10, 10_000)).toEqual({
+      bytes: Buffer.concat([batch(300, 3), batch(500, 4)]), nextOffset: 4 })
+    cache.add(batch(600, 5), 4, 4) // wraps to 0..600: 2 is left behind, 3 is overwritten
+    expect(cache.read(2, 10, 10_000)).toBeUndefined()
+    expect(cache.read(3, 10, 10_000)).toBeUndefined()
+    expect(cache.read(4, 10, 10_000)).toEqual({ bytes: batch(600, 5), nextOffset: 5 })
+  })
+
+  it('copies a batch in, so the buffer it came in can be reused', () => {
     const frame = Buffer.alloc(1000, 1)
     const view = frame.subarray(100, 140)
     const cache = new TailCache(100)
