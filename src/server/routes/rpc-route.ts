@@ -26,6 +26,7 @@ import {
   decodeRpcRequest, encodeRpcResponse, type RpcCall, type RpcResult,
 } from '../../protocol/weir-rpc.ts'
 import { asWeirError, httpStatusOf } from '../http-errors.ts'
+import { onBinaryFrames } from './binary-frames.ts'
 import { type BinaryRoutesContext, handleFetch, handleProduce } from './binary-routes.ts'
 
 export interface RpcRouteContext extends BinaryRoutesContext {
@@ -134,14 +135,7 @@ export function registerRpcRoute(app: FastifyInstance, context: RpcRouteContext)
     const session = new RpcSession(socket, context)
     sessions.add(session)
     socket.once('close', () => sessions.delete(session))
-    socket.on('message', (data, isBinary) => {
-      if (!isBinary) {
-        socket.close(1008, 'WEIR_ERR_SERVER_BODY_MALFORMED')
-        return
-      }
-      session.receive(Buffer.isBuffer(data) ? data
-        : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data))
-    })
+    onBinaryFrames(socket, data => { session.receive(data) })
   })
   return {
     async drain() {

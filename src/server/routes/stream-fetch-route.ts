@@ -20,6 +20,7 @@ import {
   decodeStreamFetchRequest, encodeFetchResponse, type StreamFetchRequest,
 } from '../../protocol/weir-proto.ts'
 import { asWeirError, httpStatusOf } from '../http-errors.ts'
+import { onBinaryFrames } from './binary-frames.ts'
 import type { ServerMetrics } from '../metrics/server-metrics.ts'
 
 /** How long one broker long poll of a stream waits for records before polling again. */
@@ -104,13 +105,6 @@ class FetchStream {
 export function registerStreamFetchRoute(app: FastifyInstance, context: StreamFetchContext): void {
   app.get('/v1/fetch/stream', { websocket: true }, socket => {
     const stream = new FetchStream(socket, context)
-    socket.on('message', (data, isBinary) => {
-      if (!isBinary) {
-        socket.close(1008, 'WEIR_ERR_SERVER_BODY_MALFORMED')
-        return
-      }
-      stream.subscribe(Buffer.isBuffer(data) ? data
-        : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data))
-    })
+    onBinaryFrames(socket, data => { stream.subscribe(data) })
   })
 }
