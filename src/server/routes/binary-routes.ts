@@ -1,8 +1,9 @@
 /**
  * POST /v1/produce and POST /v1/fetch, and their frames on WebSocket /v1/rpc (rpc-route.ts):
- * protobuf bodies (proto/weir.proto), record batches as opaque bytes both ways. A produce request is checked whole before anything is appended — every
- * topic and partition exists, every batch is one whole batch with a good CRC and at most
- * `batchRecordsMax` records — so a bad request writes nothing. The broker then validates each
+ * protobuf bodies (proto/weir.proto), record batches as opaque bytes both ways. A produce request
+ * is checked whole before anything is appended — every topic and partition exists, every batch
+ * is one whole batch with a good CRC and at most `batchRecordsMax` records — so a bad request
+ * writes nothing. The broker then validates each
  * batch again as it appends it (sequence, epoch, limits); its refusals come back per partition,
  * as in Kafka's ProduceResponse.
  */
