@@ -119,3 +119,8 @@ export { selectKey } from './streams/operators/select-key.ts'
 export type { StateStore, StoreOptions } from './streams/operators/store-internals.ts'
 export { to, type ToOptions } from './streams/operators/to.ts'
 export { toTable, type ToTableOptions } from './streams/operators/to-table.ts'
+export {
+  windowedAggregate, windowedCount, windowedReduce, type WindowedValue,
+} from './streams/operators/windowed-aggregate.ts'
+export { TimeWindows, type TimeWindow } from './streams/windows/time-windows.ts'
+export { SessionWindows, type SessionWindow } from './streams/windows/session-windows.ts'

@@ -1,0 +1,93 @@
+/**
+ * Windowed aggregation over time windows (Kafka Streams' groupByKey().windowedBy(TimeWindows)
+ * .aggregate/reduce/count): each record is folded into every window of `windows` that holds its
+ * timestamp (one when tumbling, several when hopping), in a window store keyed by record key then
+ * window start (window-key.ts; a changelog like every store, so it restores after a crash), and
+ * the new aggregate of each window is emitted — updates, not final results.
+ *
+ * Emitted values are `{ window: { start, end }, value }` with the record's key unchanged, so the
+ * output stays partitioned by key; Kafka Streams' Windowed<K> key is the pair of the two.
+ *
+ * Late records: a record whose window has closed (window end + grace ≤ stream time, the task's
+ * largest timestamp so far) is not folded into it, as in Kafka; records with a null key are
+ * skipped, as Kafka's aggregations do.
+ */
+import type { OperatorFunction } from 'rxjs'
+import { tagOperator } from '../operator-info.ts'
+import { operate } from '../operate.ts'
+import { currentRecord } from '../processing-context.ts'
+import { defaultKeySerde, type Serde } from '../serdes.ts'
+import { decodeWindowKey, encodeWindowKey } from '../windows/window-key.ts'
+import type { TimeWindow, TimeWindows } from '../windows/time-windows.ts'
+import { type StoreOptions, storeSpec } from './store-internals.ts'
+
+export interface WindowedValue<A> {
+  readonly window: TimeWindow
+  readonly value: A
+}
+
+/** A window store's key: the record key and the window's start. */
+interface WindowedKey {
+  readonly key: unknown
+  readonly start: number
+}
+
+/** The store key serde: the record key's bytes, then the window start (big-endian). */
+function windowedKeySerde(keySerde: Serde<unknown>): Serde<unknown> {
+  return {
+    name: `windowed ${keySerde.name}`,
+    serialize: value => {
+      const { key, start } = value as WindowedKey
+      return encodeWindowKey(keySerde.serialize(key), start)
+    },
+    deserialize: bytes => {
+      const { key, start } = decodeWindowKey(bytes)
+      return { key: keySerde.deserialize(key), start }
+    },
+  }
+}
+
+function windowedFold<V, A>(name: string, windows: TimeWindows, options: StoreOptions<A>,
+  next: (current: A | undefined, value: V, key: unknown) => A):
+  OperatorFunction<V, WindowedValue<A>> {
+  const spec = storeSpec(name, options)
+  const windowed = { ...spec, keySerde: windowedKeySerde(options.keySerde ?? defaultKeySerde()) }
+  return tagOperator({ kind: 'stateful', name, stores: [windowed] },
+    operate<V, WindowedValue<A>>(name, (subscriber, host) => {
+      const store = host.store(spec.name)
+      return value => {
+        const { key, timestamp } = currentRecord(name)
+        if (key === null || key === undefined) return
+        for (const window of windows.windowsFor(timestamp)) {
+          if (!windows.isOpen(window.end, host.streamTimeMs)) continue // late: dropped
+          const storeKey: WindowedKey = { key, start: window.start }
+          const folded = next(store.get(storeKey) as A | undefined, value, key)
+          store.put(storeKey, folded)
+          subscriber.next({ window, value: folded })
+        }
+      }
+    }))
+}
+
+/** Folds each window's values into an aggregate; emits each window's new aggregate. */
+export function windowedAggregate<V, A>(windows: TimeWindows, initial: () => A,
+  add: (aggregate: A, value: V, key: unknown) => A, options: StoreOptions<A>):
+  OperatorFunction<V, WindowedValue<A>> {
+  return windowedFold<V, A>('windowedAggregate', windows, options,
+    (current, value, key) => add(current === undefined ? initial() : current, value, key))
+}
+
+/** Counts each window's records; emits each window's new count. */
+export function windowedCount<V>(windows: TimeWindows, options: StoreOptions<number>):
+OperatorFunction<V, WindowedValue<number>> {
+  return windowedFold<V, number>('windowedCount', windows, options,
+    current => (current ?? 0) + 1)
+}
+
+/** Combines each window's values with `combine`; emits each window's new result. */
+export function windowedReduce<V>(windows: TimeWindows,
+  combine: (current: V, value: V, key: unknown) => V, options: StoreOptions<V>):
+  OperatorFunction<V, WindowedValue<V>> {
+  return windowedFold<V, V>('windowedReduce', windows, options,
+    (current, value, key) => current === undefined ? value : combine(current, value, key))
+}
