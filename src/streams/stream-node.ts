@@ -17,7 +17,15 @@ export interface SourceSpec {
   readonly keySerde: Serde<unknown>
   readonly valueSerde: Serde<unknown>
   readonly kind: 'stream' | 'table' | 'repartition'
+  /** Event time of a record read from the topic; the record's own timestamp when absent. */
+  readonly timestampExtractor?: TimestampExtractor
 }
+
+/**
+ * Event time of a record from its deserialized value and key and its stored timestamp (Kafka's
+ * TimestampExtractor): ms since the epoch, a safe integer ≥ 0.
+ */
+export type TimestampExtractor = (value: unknown, key: unknown, recordTimestamp: number) => number
 
 /** A task's build of the graph: one Subject per source topic, one Observable per node. */
 export interface PipelineBuild {

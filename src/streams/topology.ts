@@ -18,7 +18,7 @@ import { type OperatorInfo, operatorInfo, type StoreSpec } from './operator-info
 import { to } from './operators/to.ts'
 import { toTable } from './operators/to-table.ts'
 import { defaultKeySerde, json, type Serde } from './serdes.ts'
-import { type SourceSpec, StreamNode } from './stream-node.ts'
+import { type SourceSpec, StreamNode, type TimestampExtractor } from './stream-node.ts'
 import { type StartOptions, StreamsApp } from './streams-app.ts'
 import { describeTopology, type TopologyDescription } from './topology-description.ts'
 
@@ -29,6 +29,12 @@ export interface StreamOptions<V, K> {
   readonly serde?: Serde<V>
   /** How keys are read; UTF-8 strings by default. */
   readonly keySerde?: Serde<K>
+  /**
+   * The record's event time, e.g. a field of the value (Kafka's TimestampExtractor); the
+   * timestamp the record was produced with by default. A result that is not a safe integer
+   * ≥ 0 fails the record as a deserialization error (handled by `deserializationErrors`).
+   */
+  readonly timestampExtractor?: (value: V, key: K, recordTimestamp: number) => number
 }
 
 export interface TableOptions<V, K> extends StreamOptions<V, K> {
@@ -64,7 +70,9 @@ export class Topology {
   stream<V, K = string>(topic: string, options: StreamOptions<V, K> = {}): KStream<V, K> {
     return new KStream(this, this.sourceNode({ topic, kind: 'stream',
       keySerde: (options.keySerde ?? defaultKeySerde()) as Serde<unknown>,
-      valueSerde: (options.serde ?? json<V>()) as Serde<unknown> }))
+      valueSerde: (options.serde ?? json<V>()) as Serde<unknown>,
+      ...options.timestampExtractor === undefined ? {}
+        : { timestampExtractor: options.timestampExtractor as TimestampExtractor } }))
   }
 
   /**

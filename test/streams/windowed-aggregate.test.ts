@@ -5,7 +5,8 @@
  * counting them in tumbling or hopping windows emits, in input order, exactly the updates of
  * the model — per record, for each window holding its timestamp that is still open (end + grace
  * > the largest timestamp so far), the window's new count — and its store ends equal to the
- * model's counts. An example checks windowedAggregate and windowedReduce the same way.
+ * model's counts. Examples check windowedAggregate and windowedReduce the same way, and event
+ * time from a `timestampExtractor` (an invalid one fails the record as a deserialization error).
  *
  * Method: the topology harness (real embedded broker, exactly-once app); the model is a loop
  * over the same records.
@@ -13,7 +14,8 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect } from 'vitest'
 import {
-  TimeWindows, topology, windowedAggregate, windowedCount, windowedReduce,
+  type ErrorLogEntry, TimeWindows, topology, type WeirError, windowedAggregate, windowedCount,
+  windowedReduce,
 } from '../../src/index.ts'
 import { harness } from '../helpers/topology-runner.ts'
 import { numRuns } from '../helpers/num-runs.ts'
@@ -107,4 +109,31 @@ describe('windowed aggregation', () => {
         await h.close()
       }
     })
+
+  test.prop([fc.constant(0)], { numRuns: 1 })(
+    'a timestampExtractor gives event time to windows; an invalid result is a deserialization '
+    + 'error, skipped here', async () => {
+      const h = await harness([{ topic: 'in' }, { topic: 'out' }])
+      try {
+        const t = topology('extracted-time')
+        t.stream<{ at: number }>('in', { timestampExtractor: value => value.at })
+          .pipe(windowedCount(TimeWindows.tumbling(100), { store: 'per-100' })).to('out')
+        // Produced "now" (wall-clock), counted by the event time in the value; -5 is refused.
+        await h.produce('in', [5, 150, -5, 99].map(at =>
+          ({ key: 'k', value: JSON.stringify({ at }) })))
+        const logged: ErrorLogEntry[] = []
+        const app = await h.start(t, { deserializationErrors: 'skip',
+          logger: entry => { logged.push(entry) } })
+        await app.caughtUp()
+        expect(logged.map(({ stage, error }) => [stage, (error as WeirError).code]))
+          .toEqual([['deserialization', 'WEIR_ERR_STREAMS_TIMESTAMP']])
+        // 99 arrives at stream time 150: [0, 100) has closed (no grace), so it is dropped.
+        expect((await h.read('out')).map(r => JSON.parse(r.value!) as object)).toEqual([
+          { window: { start: 0, end: 100 }, value: 1 },
+          { window: { start: 100, end: 200 }, value: 1 }])
+      } finally {
+        await h.close()
+      }
+    })
 })
+

@@ -18,6 +18,7 @@ import type { Message } from '../../client/producer.ts'
 import type { Transport } from '../../client/transport/transport.ts'
 import { KeyValueStore } from '../../state/key-value-store.ts'
 import { restoreStore, type RestoreProgress } from '../../state/restore.ts'
+import { WeirError } from '../../errors.ts'
 import { assert } from '../../util/assert.ts'
 import type { Clock } from '../../util/clock.ts'
 import {
@@ -152,17 +153,21 @@ export class StreamTask implements OperatorHost {
     const input = { key: record.key, value: record.value }
     let key: unknown
     let value: unknown
+    let timestamp = record.timestamp
     try {
       key = record.key === null ? null : source.keySerde.deserialize(record.key)
       value = record.value === null ? null : source.valueSerde.deserialize(record.value)
+      if (source.timestampExtractor !== undefined) {
+        timestamp = eventTime(source.timestampExtractor(value, key, record.timestamp), record)
+      }
     } catch (error) {
       this.reportError('deserialization', error, { ...record, ...input })
       this.consumed.set(record.topic, record.offset + 1)
       return
     }
-    this.streamTimeMs = Math.max(this.streamTimeMs, record.timestamp)
+    this.streamTimeMs = Math.max(this.streamTimeMs, timestamp)
     if (value !== null || source.kind === 'table') {
-      const context: RecordContext = { key, timestamp: record.timestamp, topic: record.topic,
+      const context: RecordContext = { key, timestamp, topic: record.topic,
         partition: record.partition, offset: record.offset, input }
       withHost(this, () => withRecord(context, () => this.subjects.get(record.topic)!.next(value)))
     }
@@ -268,4 +273,14 @@ export class StreamTask implements OperatorHost {
       .finally(() => this.inflight.delete(tracked))
     this.inflight.add(tracked)
   }
+}
+
+/** An extracted event time, checked. @throws WEIR_ERR_STREAMS_TIMESTAMP */
+function eventTime(extracted: number, record: ConsumedRecord): number {
+  if (!Number.isSafeInteger(extracted) || extracted < 0) {
+    throw new WeirError('WEIR_ERR_STREAMS_TIMESTAMP', `The timestampExtractor of ${record.topic} `
+      + `returned ${String(extracted)} for offset ${record.offset} of partition `
+      + `${record.partition}; event times are integers ≥ 0 (ms since the epoch).`)
+  }
+  return extracted
 }
