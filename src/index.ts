@@ -120,7 +120,8 @@ export type { StateStore, StoreOptions } from './streams/operators/store-interna
 export { to, type ToOptions } from './streams/operators/to.ts'
 export { toTable, type ToTableOptions } from './streams/operators/to-table.ts'
 export {
-  windowedAggregate, windowedCount, windowedReduce, type WindowedValue,
+  windowedAggregate, windowedCount, windowedReduce, type WindowedStoreOptions, type WindowedValue,
 } from './streams/operators/windowed-aggregate.ts'
+export type { StreamsMetricsSnapshot } from './streams/runtime/streams-metrics.ts'
 export { TimeWindows, type TimeWindow } from './streams/windows/time-windows.ts'
 export { SessionWindows, type SessionWindow } from './streams/windows/session-windows.ts'

@@ -53,6 +53,8 @@ export interface OperatorHost {
   schedule(punctuator: Punctuator): () => void
   /** Registers asynchronous work derived from the current record; commits wait for it. */
   track(work: Promise<unknown>): void
+  /** Counts a record a windowed operator of `store` dropped as late (app.metrics()). */
+  recordLate(store: string): void
 }
 
 let activeHost: OperatorHost | undefined

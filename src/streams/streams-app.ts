@@ -21,6 +21,7 @@ import {
 import { storeQuery, type StoreQuery } from './store-query.ts'
 import { type SubTopology, subTopologies } from './sub-topologies.ts'
 import type { Topology } from './topology.ts'
+import { StreamsMetrics, type StreamsMetricsSnapshot } from './runtime/streams-metrics.ts'
 
 export interface StartOptions {
   readonly weir: Weir
@@ -71,7 +72,13 @@ export class StreamsApp {
     private readonly thread: StreamThread,
     private readonly weir: Weir,
     private readonly scheduler: Scheduler,
+    private readonly counters: StreamsMetrics,
   ) {}
+
+  /** This instance's counters (records dropped as late, by store). */
+  metrics(): StreamsMetricsSnapshot {
+    return this.counters.snapshot()
+  }
 
   /** @internal use `topology.start(options)` */
   static async start(topology: Topology, options: StartOptions): Promise<StreamsApp> {
@@ -84,6 +91,7 @@ export class StreamsApp {
     const processing = options.processing ?? 'exactly-once'
     const clock = options.clock ?? systemClock
     const scheduler = options.scheduler ?? systemScheduler
+    const metrics = new StreamsMetrics()
     const thread = new StreamThread(options.weir, subs, {
       appId: topology.appId,
       instanceId: options.instanceId ?? randomUUID(),
@@ -102,10 +110,11 @@ export class StreamsApp {
       commitAttemptsMax: options.commitAttemptsMax ?? 10,
       taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
       storeCacheEntriesMax: options.storeCacheEntriesMax ?? 10_000,
+      metrics,
       ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
     }, clock, scheduler)
     await thread.start()
-    return new StreamsApp(topology, subs, thread, options.weir, scheduler)
+    return new StreamsApp(topology, subs, thread, options.weir, scheduler, metrics)
   }
 
   /** Resolves when the app is closed; rejects with the error that stopped it. */

@@ -26,22 +26,36 @@ interface Input { key: string, timestamp: number }
 function model(records: readonly Input[], windows: TimeWindows): {
   updates: Array<{ key: string, window: { start: number, end: number }, value: number }>,
   counts: Map<string, number>,
+  /** Records late for some of their windows; the indexes of those late for all of them. */
+  late: number,
+  lateForAll: number[],
 } {
   let streamTime = -1
   const counts = new Map<string, number>()
   const updates = []
-  for (const { key, timestamp } of records) {
+  let late = 0
+  const lateForAll = []
+  for (const [index, { key, timestamp }] of records.entries()) {
     streamTime = Math.max(streamTime, timestamp)
+    let closed = 0
+    let held = 0
     for (let start = 0; start <= timestamp; start += windows.advanceMs) {
       const end = start + windows.sizeMs
-      if (end <= timestamp || end + windows.graceMs <= streamTime) continue
+      if (end <= timestamp) continue
+      held++
+      if (end + windows.graceMs <= streamTime) {
+        closed++
+        continue
+      }
       const id = `${key}@${start}`
       const value = (counts.get(id) ?? 0) + 1
       counts.set(id, value)
       updates.push({ key, window: { start, end }, value })
     }
+    if (closed > 0) late++
+    if (closed > 0 && closed === held) lateForAll.push(index)
   }
-  return { updates, counts }
+  return { updates, counts, late, lateForAll }
 }
 
 const windowsArbitrary = fc.oneof(
@@ -58,14 +72,16 @@ const inputsArbitrary = fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c')
 
 describe('windowed aggregation', () => {
   test.prop([windowsArbitrary, inputsArbitrary], { numRuns: numRuns(12) })(
-    'windowedCount emits the model\'s updates in input order and its store equals the model',
+    'windowedCount emits the model\'s updates in input order, its store equals the model, and '
+    + 'late records are counted and (late for every window) sent to the late topic',
     async (windows, inputs) => {
-      const h = await harness([{ topic: 'in' }, { topic: 'out' }])
+      const h = await harness([{ topic: 'in' }, { topic: 'out' }, { topic: 'late' }])
       try {
         const t = topology('windowed-count')
-        t.stream<string>('in').pipe(windowedCount(windows, { store: 'wc' })).to('out')
-        await h.produce('in', inputs.map(({ key, timestamp }) =>
-          ({ key, value: '"x"', timestamp })))
+        t.stream<string>('in').pipe(windowedCount(windows,
+          { store: 'wc', lateRecordsTopic: 'late' })).to('out')
+        await h.produce('in', inputs.map(({ key, timestamp }, i) =>
+          ({ key, value: `"x${i}"`, timestamp })))
         const app = await h.start(t)
         await app.caughtUp()
         const expected = model(inputs, windows)
@@ -77,6 +93,9 @@ describe('windowed aggregation', () => {
           const { key: k, start } = key as unknown as { key: string, start: number }
           return [`${k}@${start}`, value]
         }))).toEqual(expected.counts)
+        expect(app.metrics().lateRecordsDropped.wc ?? 0).toBe(expected.late)
+        expect((await h.read('late')).map(r => r.value))
+          .toEqual(expected.lateForAll.map(i => `"x${i}"`))
       } finally {
         await h.close()
       }

@@ -9,17 +9,32 @@
  * output stays partitioned by key; Kafka Streams' Windowed<K> key is the pair of the two.
  *
  * Late records: a record whose window has closed (window end + grace ≤ stream time, the task's
- * largest timestamp so far) is not folded into it, as in Kafka; records with a null key are
- * skipped, as Kafka's aggregations do.
+ * largest timestamp so far) is not folded into it, as in Kafka. Such a record counts once in
+ * `app.metrics().lateRecordsDropped[store]` (a record late for some of its hopping windows
+ * too); with `lateRecordsTopic`, a record late for all of its windows — folded nowhere — is
+ * sent there as it was read (key and value bytes, its event time), in the same transaction as
+ * the rest of its processing. The topic must exist. Records with a null key are skipped, as
+ * Kafka's aggregations do.
  */
 import type { OperatorFunction } from 'rxjs'
 import { tagOperator } from '../operator-info.ts'
 import { operate } from '../operate.ts'
-import { currentRecord } from '../processing-context.ts'
+import { currentRecord, type SinkTarget } from '../processing-context.ts'
 import { defaultKeySerde, type Serde } from '../serdes.ts'
 import { decodeWindowKey, encodeWindowKey } from '../windows/window-key.ts'
 import type { TimeWindow, TimeWindows } from '../windows/time-windows.ts'
 import { type StoreOptions, storeSpec } from './store-internals.ts'
+
+export interface WindowedStoreOptions<A> extends StoreOptions<A> {
+  /** Where records late for all their windows go, as read (the topic must exist). */
+  readonly lateRecordsTopic?: string
+}
+
+/** A sink that writes bytes as they are (a record as it was read). */
+function rawTarget(topic: string): SinkTarget {
+  const raw = (bytes: unknown): Buffer | null => bytes as Buffer | null
+  return { topic, serializeKey: raw, serializeValue: raw }
+}
 
 export interface WindowedValue<A> {
   readonly window: TimeWindow
@@ -47,23 +62,36 @@ function windowedKeySerde(keySerde: Serde<unknown>): Serde<unknown> {
   }
 }
 
-function windowedFold<V, A>(name: string, windows: TimeWindows, options: StoreOptions<A>,
-  next: (current: A | undefined, value: V, key: unknown) => A):
+function windowedFold<V, A>(name: string, windows: TimeWindows,
+  options: WindowedStoreOptions<A>, next: (current: A | undefined, value: V, key: unknown) => A):
   OperatorFunction<V, WindowedValue<A>> {
   const spec = storeSpec(name, options)
   const windowed = { ...spec, keySerde: windowedKeySerde(options.keySerde ?? defaultKeySerde()) }
+  const late = options.lateRecordsTopic === undefined ? undefined
+    : rawTarget(options.lateRecordsTopic)
   return tagOperator({ kind: 'stateful', name, stores: [windowed] },
     operate<V, WindowedValue<A>>(name, (subscriber, host) => {
       const store = host.store(spec.name)
       return value => {
-        const { key, timestamp } = currentRecord(name)
+        const record = currentRecord(name)
+        const { key, timestamp } = record
         if (key === null || key === undefined) return
-        for (const window of windows.windowsFor(timestamp)) {
-          if (!windows.isOpen(window.end, host.streamTimeMs)) continue // late: dropped
+        let dropped = 0
+        const all = windows.windowsFor(timestamp)
+        for (const window of all) {
+          if (!windows.isOpen(window.end, host.streamTimeMs)) {
+            dropped++
+            continue
+          }
           const storeKey: WindowedKey = { key, start: window.start }
           const folded = next(store.get(storeKey) as A | undefined, value, key)
           store.put(storeKey, folded)
           subscriber.next({ window, value: folded })
+        }
+        if (dropped === 0) return
+        host.recordLate(spec.name)
+        if (late !== undefined && dropped === all.length && record.input !== undefined) {
+          host.send(late, record.input.key, record.input.value, timestamp)
         }
       }
     }))
@@ -71,14 +99,14 @@ function windowedFold<V, A>(name: string, windows: TimeWindows, options: StoreOp
 
 /** Folds each window's values into an aggregate; emits each window's new aggregate. */
 export function windowedAggregate<V, A>(windows: TimeWindows, initial: () => A,
-  add: (aggregate: A, value: V, key: unknown) => A, options: StoreOptions<A>):
+  add: (aggregate: A, value: V, key: unknown) => A, options: WindowedStoreOptions<A>):
   OperatorFunction<V, WindowedValue<A>> {
   return windowedFold<V, A>('windowedAggregate', windows, options,
     (current, value, key) => add(current === undefined ? initial() : current, value, key))
 }
 
 /** Counts each window's records; emits each window's new count. */
-export function windowedCount<V>(windows: TimeWindows, options: StoreOptions<number>):
+export function windowedCount<V>(windows: TimeWindows, options: WindowedStoreOptions<number>):
 OperatorFunction<V, WindowedValue<number>> {
   return windowedFold<V, number>('windowedCount', windows, options,
     current => (current ?? 0) + 1)
@@ -86,7 +114,7 @@ OperatorFunction<V, WindowedValue<number>> {
 
 /** Combines each window's values with `combine`; emits each window's new result. */
 export function windowedReduce<V>(windows: TimeWindows,
-  combine: (current: V, value: V, key: unknown) => V, options: StoreOptions<V>):
+  combine: (current: V, value: V, key: unknown) => V, options: WindowedStoreOptions<V>):
   OperatorFunction<V, WindowedValue<V>> {
   return windowedFold<V, V>('windowedReduce', windows, options,
     (current, value, key) => current === undefined ? value : combine(current, value, key))

@@ -19,6 +19,7 @@ import type { Transport } from '../../client/transport/transport.ts'
 import { KeyValueStore } from '../../state/key-value-store.ts'
 import { restoreStore, type RestoreProgress } from '../../state/restore.ts'
 import { WeirError } from '../../errors.ts'
+import type { StreamsMetrics } from './streams-metrics.ts'
 import { assert } from '../../util/assert.ts'
 import type { Clock } from '../../util/clock.ts'
 import {
@@ -43,6 +44,7 @@ export interface TaskConfig {
   readonly clock: Clock
   /** Clean entries each store keeps cached (deserialized), per task. */
   readonly storeCacheEntriesMax: number
+  readonly metrics: StreamsMetrics
 }
 
 interface ScheduledPunctuator {
@@ -266,6 +268,10 @@ export class StreamTask implements OperatorHost {
     return () => {
       scheduled.cancelled = true
     }
+  }
+
+  recordLate(store: string): void {
+    this.config.metrics.recordLate(store)
   }
 
   track(work: Promise<unknown>): void {

@@ -36,6 +36,7 @@ import { WeirError } from '../../errors.ts'
 import type { SubTopology } from '../sub-topologies.ts'
 import type { ErrorHandling, ErrorLogEntry } from './error-handling.ts'
 import { StreamTask, taskId } from './stream-task.ts'
+import type { StreamsMetrics } from './streams-metrics.ts'
 import { taskAssignor } from './task-assignor.ts'
 import type { TaskStore } from './task-store.ts'
 
@@ -73,6 +74,7 @@ export interface ThreadConfig {
   readonly onStep?: (step: ProcessingStep) => void
   /** Clean entries each store keeps cached (deserialized), per task. */
   readonly storeCacheEntriesMax: number
+  readonly metrics: StreamsMetrics
   /** Failed commits in a row before the app gives up. */
   readonly commitAttemptsMax: number
   /** How long opening a task retries retriable failures (Kafka Streams' task.timeout.ms). */
@@ -441,7 +443,8 @@ export class StreamThread {
       const open = (): Promise<StreamTask> => StreamTask.open({ appId: this.config.appId, sub,
         partition, stateDir: this.config.stateDir, processingErrors: this.config.processingErrors,
         deserializationErrors: this.config.deserializationErrors, log: this.config.log,
-        clock: this.clock, storeCacheEntriesMax: this.config.storeCacheEntriesMax },
+        clock: this.clock, storeCacheEntriesMax: this.config.storeCacheEntriesMax,
+        metrics: this.config.metrics },
       this.weir.transport, this.config.onRestore)
       const opening: Promise<StreamTask | undefined> = this.retryingRetriable(open,
         () => this.opening.get(id) !== opening || this.stopped)
