@@ -17,7 +17,7 @@
 import { Observable } from 'rxjs'
 import { WeirError } from '../errors.ts'
 import type { TopicPartition } from '../group/assignor.ts'
-import type { CommittedOffset } from '../group/group-requests.ts'
+import type { CommittedOffset, OffsetCommitEntry } from '../group/group-requests.ts'
 import { type Clock, type Scheduler, sleep } from '../util/clock.ts'
 import { type ConsumerConfig, resolveConsumerConfig } from './consumer-config.ts'
 import { type ConsumerBatch, fetchBatches } from './fetcher.ts'
@@ -355,12 +355,13 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
   }
 
   /**
-   * Commits offsets (the next offset to read) for the group; without arguments, the position
-   * after every batch handed out so far.
+   * Commits offsets (the next offset to read) for the group, each with optional `metadata` text
+   * kept beside it (Kafka's OffsetAndMetadata); without arguments, the position after every
+   * batch handed out so far.
    * @throws ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS (the group moved on:
    *   the partitions may be someone else's now), WEIR_ERR_CLIENT_STATE without a group
    */
-  async commit(offsets?: readonly PartitionOffset[]): Promise<void> {
+  async commit(offsets?: readonly OffsetCommitEntry[]): Promise<void> {
     this.checkOpen()
     this.checkGroup()
     const chosen = offsets ?? this.subscriptions.states()
@@ -400,7 +401,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     return { groupId, membership: this.membership }
   }
 
-  private async commitOffsets(offsets: readonly PartitionOffset[]): Promise<void> {
+  private async commitOffsets(offsets: readonly OffsetCommitEntry[]): Promise<void> {
     const { groupId, membership } = this.checkGroup()
     await this.transport.commitOffsets({ groupId, generationId: membership.generationId,
       memberId: membership.memberId,

@@ -154,5 +154,32 @@ describe('windowed aggregation', () => {
         await h.close()
       }
     })
-})
 
+  test.prop([fc.constant(0)], { numRuns: 1 })(
+    'stream time survives a restart (it is kept in the commit\'s offset metadata): a record late '
+    + 'against one processed before the restart is dropped after it too', async () => {
+      const h = await harness([{ topic: 'in' }, { topic: 'out' }])
+      try {
+        const build = (): ReturnType<typeof topology> => {
+          const t = topology('restarted-windows')
+          t.stream<string>('in').pipe(windowedCount(TimeWindows.hopping(20, 10, { graceMs: 5 }),
+            { store: 'wc' })).to('out')
+          return t
+        }
+        await h.produce('in', [{ key: 'k', value: '"a"', timestamp: 46 }])
+        const first = await h.start(build())
+        await first.caughtUp()
+        await first.close()
+        // [0, 20) closed at stream time 46 (20 + 5 ≤ 46); [10, 30) too. Nothing may take 8.
+        await h.produce('in', [{ key: 'k', value: '"b"', timestamp: 8 }])
+        const second = await h.start(build())
+        await second.caughtUp()
+        expect((await h.read('out')).map(r => JSON.parse(r.value!) as object)).toEqual([
+          { window: { start: 30, end: 50 }, value: 1 },
+          { window: { start: 40, end: 60 }, value: 1 }])
+        expect(second.metrics().lateRecordsDropped).toEqual({ wc: 1 })
+      } finally {
+        await h.close()
+      }
+    })
+})

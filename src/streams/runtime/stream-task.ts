@@ -20,6 +20,7 @@ import { KeyValueStore } from '../../state/key-value-store.ts'
 import { restoreStore, type RestoreProgress } from '../../state/restore.ts'
 import { WeirError } from '../../errors.ts'
 import type { StreamsMetrics } from './streams-metrics.ts'
+import { decodeStreamTime } from './commit-metadata.ts'
 import { assert } from '../../util/assert.ts'
 import type { Clock } from '../../util/clock.ts'
 import {
@@ -67,6 +68,8 @@ export class StreamTask implements OperatorHost {
   readonly taskId: string
   readonly partition: number
   streamTimeMs = -1
+  /** The stream time of the last commit (kept in its offsets' metadata): a discard goes back. */
+  committedStreamTimeMs = -1
   /** Records produced since the thread last took them. */
   outputs: Array<{ topic: string, message: Message }> = []
   /** Per source topic: the offset after the last record processed (not yet committed). */
@@ -107,6 +110,11 @@ export class StreamTask implements OperatorHost {
         await restoreStore(kv, { transport, topic, partition: config.partition,
           onProgress: progress => onProgress?.({ ...progress, taskId: task.taskId }) })
       }
+      // The stream time the last commit reached (stable: not one an open transaction may undo).
+      const committed = await transport.fetchOffsets({ groupId: config.appId,
+        partitions: task.partitions(), requireStable: true })
+      task.streamTimeMs = Math.max(-1, ...committed.map(c => decodeStreamTime(c.metadata)))
+      task.committedStreamTimeMs = task.streamTimeMs
     } catch (error) {
       await task.close()
       throw error
@@ -233,6 +241,7 @@ export class StreamTask implements OperatorHost {
 
   /** Forgets everything not committed: store writes, outputs, positions, queued errors. */
   discard(): void {
+    this.streamTimeMs = this.committedStreamTimeMs
     for (const store of this.stores.values()) store.discard()
     this.outputs = []
     this.consumed.clear()

@@ -37,6 +37,7 @@ import type { SubTopology } from '../sub-topologies.ts'
 import type { ErrorHandling, ErrorLogEntry } from './error-handling.ts'
 import { StreamTask, taskId } from './stream-task.ts'
 import type { StreamsMetrics } from './streams-metrics.ts'
+import { encodeCommitMetadata } from './commit-metadata.ts'
 import { taskAssignor } from './task-assignor.ts'
 import type { TaskStore } from './task-store.ts'
 
@@ -340,7 +341,8 @@ export class StreamThread {
       }).then(sent => ({ store, checkpoint: nextOffset(sent) })))
       for (const checkpoint of checkpoints) checkpoint.catch(() => undefined)
       const offsets = [...this.tasks.values()].flatMap(task => [...task.consumed].map(
-        ([topic, offset]) => ({ topic, partition: task.partition, offset })))
+        ([topic, offset]) => ({ topic, partition: task.partition, offset,
+          metadata: encodeCommitMetadata(task.streamTimeMs) })))
       // The offsets join the transaction while its records are still being written: the
       // transaction commits all or nothing, so the order inside it does not matter.
       if (this.exactlyOnce) this.beginIfNeeded()
@@ -367,6 +369,7 @@ export class StreamThread {
         this.step('after-commit')
       }
       for (const task of this.tasks.values()) {
+        task.committedStreamTimeMs = task.streamTimeMs
         for (const [topic, offset] of task.consumed) task.committed.set(topic, offset)
         task.consumed.clear()
       }

@@ -1,0 +1,199 @@
+/**
+ * Goal (issue 7): windowed results equal a model computed from the input — hopping overlaps,
+ * grace and late drops included — under exactly-once with crashes injected as in the runtime
+ * tests: a read_committed reader of the output sees each (key, window)'s running counts exactly
+ * once, in order (no duplicate, no gap), and the window store ends equal to the model's final
+ * counts. Under at-least-once with crashes, no (key, window) update is lost.
+ *
+ * Method: the EOS crash machinery of test/helpers/streams-fixtures.ts (keyed input with skew,
+ * cut into chunks produced while the app runs, a schedule of crashes, restarts with the same
+ * instanceId). Each record's event time is carried in its value (`v`: its position in the input
+ * plus a bounded disorder, so some records fall behind a window's end + grace) and taken from
+ * there by the source's timestampExtractor, so event times do not depend on the wall clock.
+ * The model reads the input back per partition (the producer's partitioner decides where a key
+ * lands) and replays each partition in offset order with windowed-aggregate.ts's rule: stream
+ * time is the task's (one task per input partition) largest event time so far, and a window is
+ * closed to a record once its end + grace ≤ stream time. The properties count the crashes that
+ * really happened over all runs and fail if there were none, so they cannot pass vacuously
+ * (nor if no record was late in the models). The EOS property starts with a hand-picked run
+ * (`restartExample`): a late record right after a restart.
+ * Replay a failure with WEIR_SEED=<seed> WEIR_PATH=<path>; soak with WEIR_NUM_RUNS=<n>.
+ */
+import { fc } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import {
+  type ProcessingGuarantee, TimeWindows, topology, type Topology, windowedCount,
+  type WindowedValue,
+} from '../../src/index.ts'
+import {
+  chunked, type CrashPoint, crashPointArbitrary, type Input, inputArbitrary, PARTITIONS,
+  propertyParameters, propertyTimeoutMs, readByKey, runThroughCrashes, withWorld, type World,
+} from '../helpers/streams-fixtures.ts'
+import { readCommitted } from '../helpers/txn-fixtures.ts'
+
+/** Hopping windows: size 20, advance 10 (each record in two windows), grace 5. */
+const WINDOWS = TimeWindows.hopping(20, 10, { graceMs: 5 })
+const TOPICS = ['in', 'out']
+
+/** `key@start-end` → what the model or the app says about that window. */
+type ByWindow<T> = Map<string, T>
+const windowId = (key: string, start: number, end: number): string => `${key}@${start}-${end}`
+
+function windowedTopology(): Topology {
+  const t = topology('windowed-counts')
+  t.stream<Input>('in', { timestampExtractor: record => record.v })
+    .pipe(windowedCount(WINDOWS, { store: 'wc' })).to('out')
+  return t
+}
+
+/**
+ * The input with event times as values: two time units per position, shifted back by up to 30
+ * or forward by up to 10 (from the generated value), so a record can be up to 40 units behind
+ * an earlier one: later than the grace period allows for one or both of its windows.
+ */
+function timed(generated: readonly Input[]): Input[] {
+  return generated.map(({ k, v }, position) => ({ k,
+    v: Math.max(0, 2 * position + (((v % 41) + 41) % 41) - 30) }))
+}
+
+interface Model {
+  /** The running counts of each window. */
+  readonly counts: ByWindow<number[]>
+  /** How many times a record was not counted in one of its windows for being late. */
+  readonly lateDrops: number
+}
+
+/** The model, replaying each partition of `in` in offset order. */
+async function model(world: World): Promise<Model> {
+  const counts: ByWindow<number[]> = new Map()
+  let lateDrops = 0
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    let streamTime = -1
+    for (const record of await readCommitted(world.weir.transport, 'in', partition)) {
+      const { k, v: time } = JSON.parse(record.value!.toString()) as Input
+      streamTime = Math.max(streamTime, time)
+      for (let start = 0; start <= time; start += WINDOWS.advanceMs) {
+        const end = start + WINDOWS.sizeMs
+        if (end <= time) continue
+        if (end + WINDOWS.graceMs <= streamTime) {
+          lateDrops++
+          continue
+        }
+        const id = windowId(k, start, end)
+        const running = counts.get(id)
+        if (running === undefined) counts.set(id, [1])
+        else running.push(running.at(-1)! + 1)
+      }
+    }
+  }
+  return { counts, lateDrops }
+}
+
+/** What a read_committed reader of `out` sees, per window, in order. */
+async function outputs(world: World): Promise<ByWindow<number[]>> {
+  const byWindow: ByWindow<number[]> = new Map()
+  for (const [key, values] of await readByKey(world.weir, 'out')) {
+    for (const { window, value } of values as Array<WindowedValue<number>>) {
+      const id = windowId(key, window.start, window.end)
+      byWindow.set(id, [...byWindow.get(id) ?? [], value])
+    }
+  }
+  return byWindow
+}
+
+/** Map → object with sorted keys, for readable diffs. */
+const sorted = <T>(byWindow: ByWindow<T>): Record<string, T> =>
+  Object.fromEntries([...byWindow].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+interface Outcome {
+  readonly crashes: CrashPoint[]
+  readonly model: Model
+  readonly outputs: ByWindow<number[]>
+  /** The store's final counts, by window. */
+  readonly store: ByWindow<number>
+}
+
+/** Runs the windowed topology through the crashes; returns what to compare. */
+async function runWindowed(input: readonly Input[], cutsAt: readonly number[],
+  crashPoints: readonly CrashPoint[], processing: ProcessingGuarantee): Promise<Outcome> {
+  return withWorld(TOPICS, async world => {
+    const { app, crashes } = await runThroughCrashes(windowedTopology(), world, { input: 'in',
+      chunks: chunked(input, cutsAt), crashPoints, start: { processing } })
+    const store: ByWindow<number> = new Map()
+    try {
+      const entries = await app.query<number, { key: string, start: number }>('wc').all()
+      for (const { key: { key, start }, value } of entries) {
+        store.set(windowId(key, start, start + WINDOWS.sizeMs), value)
+      }
+    } finally {
+      await app.close()
+    }
+    return { crashes, model: await model(world), outputs: await outputs(world), store }
+  })
+}
+
+/**
+ * Fails when no planned crash happened or no record was late in the model (the property would
+ * have tested nothing); logs both.
+ */
+function expectNotVacuous(outcomes: readonly Outcome[], title: string): void {
+  const crashes = outcomes.flatMap(outcome => outcome.crashes).length
+  const lateDrops = outcomes.reduce((sum, outcome) => sum + outcome.model.lateDrops, 0)
+  console.info(`${title}: ${crashes} crashes in `
+    + `${outcomes.filter(outcome => outcome.crashes.length > 0).length} of ${outcomes.length} `
+    + `runs; ${lateDrops} late drops in the models`)
+  expect(crashes, 'no planned crash happened: the property tested nothing').toBeGreaterThan(0)
+  expect(lateDrops, 'no record was late: grace was not tested').toBeGreaterThan(0)
+}
+
+const inputs = fc.array(inputArbitrary, { minLength: 20, maxLength: 150 }).map(timed)
+const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 })
+const crashSchedule = fc.array(crashPointArbitrary, { minLength: 2, maxLength: 6 })
+const eosRuns = propertyParameters(100)
+const alosRuns = propertyParameters(20)
+
+/**
+ * A first run that restarts the app between a record at event time 46 and one at 8 of the same
+ * key (one partition): [0, 20) closed at 20 + 5 ≤ 46, so 8 is late for it — across the restart
+ * too (stream time is the task's, not the instance's).
+ */
+const restartExample: [Input[], number[], CrashPoint[]] = [[
+  ...Array.from({ length: 18 }, (_, position) => ({ k: ['hot', 'c0', 'w0'][position % 3]!,
+    v: position })),
+  { k: 'c1', v: 46 }, { k: 'c1', v: 8 }], [0.95],
+[{ chunk: 0, step: 'after-process', calls: 1, loseState: false },
+  { chunk: 1, step: 'after-process', calls: 1, loseState: false }]]
+
+describe('windowed counts under crashes', () => {
+  it('exactly-once: hopping windowed counts (grace, late drops) equal the per-partition model; '
+    + 'the read_committed output has each window\'s running counts once, in order; the store '
+    + 'holds the final counts', async () => {
+    const outcomes: Outcome[] = []
+    await fc.assert(fc.asyncProperty(inputs, cuts, crashSchedule,
+      async (input, cutsAt, crashPoints) => {
+        const outcome = await runWindowed(input, cutsAt, crashPoints, 'exactly-once')
+        outcomes.push(outcome)
+        const { counts } = outcome.model
+        expect(sorted(outcome.outputs), 'read_committed output').toEqual(sorted(counts))
+        const finals = new Map([...counts].map(([id, running]) => [id, running.at(-1)!]))
+        expect(sorted(outcome.store), 'store').toEqual(sorted(finals))
+      }), { ...eosRuns, examples: [restartExample] })
+    expectNotVacuous(outcomes, 'exactly-once')
+  }, propertyTimeoutMs(eosRuns))
+
+  it('at-least-once: with crashes no window update of the model is lost', async () => {
+    const outcomes: Outcome[] = []
+    await fc.assert(fc.asyncProperty(inputs, cuts, crashSchedule,
+      async (input, cutsAt, crashPoints) => {
+        const outcome = await runWindowed(input, cutsAt, crashPoints, 'at-least-once')
+        outcomes.push(outcome)
+        // A repeated record counts again: a window's last count is at least the model's.
+        for (const [id, counts] of outcome.model.counts) {
+          const seen = outcome.outputs.get(id) ?? []
+          expect(Math.max(0, ...seen), `last count of ${id}`)
+            .toBeGreaterThanOrEqual(counts.at(-1)!)
+        }
+      }), alosRuns)
+    expectNotVacuous(outcomes, 'at-least-once')
+  }, propertyTimeoutMs(alosRuns))
+})
