@@ -123,5 +123,8 @@ export {
   windowedAggregate, windowedCount, windowedReduce, type WindowedStoreOptions, type WindowedValue,
 } from './streams/operators/windowed-aggregate.ts'
 export type { StreamsMetricsSnapshot } from './streams/runtime/streams-metrics.ts'
+export {
+  sessionAggregate, sessionCount, sessionReduce, type SessionValue, type StoredSession,
+} from './streams/operators/session-aggregate.ts'
 export { TimeWindows, type TimeWindow } from './streams/windows/time-windows.ts'
 export { SessionWindows, type SessionWindow } from './streams/windows/session-windows.ts'
