@@ -88,8 +88,7 @@ function parseArgs(argv: readonly string[]): Args {
   const args: Args = { dir: undefined, records: 1_000_000, rounds, consumeRounds: rounds,
     latencySeconds: 10, latencyRounds: rounds, latencyRate: 5000, partitions: 4, sendRecords: 1000,
     sendsInFlight: 16, lingerMs: 0, batchBytes: MiB, idempotent: true, dataChannel: 'websocket',
-    serverNodeArgs: [],
-    only: undefined, marks: false }
+    serverNodeArgs: [], only: undefined, marks: false }
   readFlags(argv, ({ flag, value, int }) => {
     switch (flag) {
     case '--dir': args.dir = value(); break

@@ -12,9 +12,7 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { SessionWindows, type SessionWindow } from '../../src/streams/windows/session-windows.ts'
 import { TimeWindows } from '../../src/streams/windows/time-windows.ts'
-import {
-  decodeWindowKey, encodeWindowKey, windowKeyRange,
-} from '../../src/streams/windows/window-key.ts'
+import { decodeWindowKey, encodeWindowKey } from '../../src/streams/windows/window-key.ts'
 import { numRuns } from '../helpers/num-runs.ts'
 
 const timestamp = fc.integer({ min: 0, max: 10_000_000 })
@@ -121,11 +119,4 @@ describe('window keys', () => {
       expect(decodeWindowKey(encodeWindowKey(bytes, s, end), true))
         .toEqual({ key: bytes, start: s, end })
     })
-
-  it('a range for one key spans its windows in the time range', () => {
-    const { from, to } = windowKeyRange(Buffer.from('k'), 1_000, 2_000)
-    expect(Buffer.compare(from, encodeWindowKey(Buffer.from('k'), 1_000))).toBe(0)
-    expect(Buffer.compare(encodeWindowKey(Buffer.from('k'), 1_999), to)).toBe(-1)
-    expect(Buffer.compare(encodeWindowKey(Buffer.from('k'), 2_000), to)).toBe(0)
-  })
 })

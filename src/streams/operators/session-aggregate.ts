@@ -107,7 +107,7 @@ function sessionFold<V, A>(name: string, windows: SessionWindows, options: Store
         const { key, timestamp } = currentRecord(name)
         if (key === null || key === undefined) return
         const kept = ((store.get(key) ?? []) as Array<StoredSession<A>>)
-          .filter(s => windows.isOpen(s.end + windows.gapMs, host.streamTimeMs))
+          .filter(s => s.end + windows.retentionMs >= host.streamTimeMs)
         const existing = kept.map(s => ({ window: { start: s.start, end: s.end }, aggregate: s }))
         const { window, merged } = windows.merge(timestamp, existing)
         if (!windows.isOpen(window.end, host.streamTimeMs)) { // late: dropped, counted

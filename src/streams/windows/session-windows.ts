@@ -63,7 +63,10 @@ export class SessionWindows {
     return end + this.graceMs >= streamTimeMs
   }
 
-  /** How long behind stream time sessions must be kept to be found by a record: gap + grace. */
+  /**
+   * How long behind stream time a session is kept (gap + grace, Kafka's session retention): one
+   * ending earlier can only be reached by a record whose merged session is closed.
+   */
   get retentionMs(): number {
     return this.gapMs + this.graceMs
   }

@@ -43,9 +43,3 @@ export function decodeWindowKey(bytes: Buffer, session = false): DecodedWindowKe
       end: Number(bytes.readBigUInt64BE(keyLength + TIME_BYTES)) }
     : { key: bytes.subarray(0, keyLength), start }
 }
-
-/** The range [from, to) of a key's windows whose start lies in [fromStart, toStart). */
-export function windowKeyRange(key: Buffer, fromStart: number, toStart: number):
-{ from: Buffer, to: Buffer } {
-  return { from: encodeWindowKey(key, fromStart), to: encodeWindowKey(key, toStart) }
-}
