@@ -20,8 +20,8 @@ import type { OperatorFunction } from 'rxjs'
 import { tagOperator } from '../operator-info.ts'
 import { operate } from '../operate.ts'
 import { currentRecord, type SinkTarget } from '../processing-context.ts'
-import { defaultKeySerde, type Serde } from '../serdes.ts'
-import { decodeWindowKey, encodeWindowKey } from '../windows/window-key.ts'
+import { defaultKeySerde } from '../serdes.ts'
+import { type WindowedKey, windowedKeySerde } from '../windows/window-key.ts'
 import type { TimeWindow, TimeWindows } from '../windows/time-windows.ts'
 import { type StoreOptions, storeSpec } from './store-internals.ts'
 
@@ -39,27 +39,6 @@ function rawTarget(topic: string): SinkTarget {
 export interface WindowedValue<A> {
   readonly window: TimeWindow
   readonly value: A
-}
-
-/** A window store's key: the record key and the window's start. */
-interface WindowedKey {
-  readonly key: unknown
-  readonly start: number
-}
-
-/** The store key serde: the record key's bytes, then the window start (big-endian). */
-function windowedKeySerde(keySerde: Serde<unknown>): Serde<unknown> {
-  return {
-    name: `windowed ${keySerde.name}`,
-    serialize: value => {
-      const { key, start } = value as WindowedKey
-      return encodeWindowKey(keySerde.serialize(key), start)
-    },
-    deserialize: bytes => {
-      const { key, start } = decodeWindowKey(bytes)
-      return { key: keySerde.deserialize(key), start }
-    },
-  }
 }
 
 function windowedFold<V, A>(name: string, windows: TimeWindows,

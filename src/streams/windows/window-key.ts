@@ -9,6 +9,7 @@
  * `decodeWindowKey` with the expected key length tells them apart.
  */
 import { assert } from '../../util/assert.ts'
+import type { Serde } from '../serdes.ts'
 
 const TIME_BYTES = 8
 
@@ -42,4 +43,25 @@ export function decodeWindowKey(bytes: Buffer, session = false): DecodedWindowKe
     ? { key: bytes.subarray(0, keyLength), start,
       end: Number(bytes.readBigUInt64BE(keyLength + TIME_BYTES)) }
     : { key: bytes.subarray(0, keyLength), start }
+}
+
+/** A window store's key: the record key and the window's start. */
+export interface WindowedKey {
+  readonly key: unknown
+  readonly start: number
+}
+
+/** The store key serde: the record key's bytes, then the window start (big-endian). */
+export function windowedKeySerde(keySerde: Serde<unknown>): Serde<unknown> {
+  return {
+    name: `windowed ${keySerde.name}`,
+    serialize: value => {
+      const { key, start } = value as WindowedKey
+      return encodeWindowKey(keySerde.serialize(key), start)
+    },
+    deserialize: bytes => {
+      const { key, start } = decodeWindowKey(bytes)
+      return { key: keySerde.deserialize(key), start }
+    },
+  }
 }
