@@ -11,6 +11,18 @@ export interface StoreSpec {
   readonly name: string
   readonly keySerde: Serde<unknown>
   readonly valueSerde: Serde<unknown>
+  /** The task keeps the store's keys in memory, for `TaskStore.keys()` (suppress, joins). */
+  readonly indexed?: boolean
+  /** Entries no record can reach any more are deleted (and logged as such): window stores. */
+  readonly expiry?: StoreExpiry
+}
+
+/** When a store's entries expire, in stream time (Kafka's window store retention). */
+export interface StoreExpiry {
+  /** The stream time from which the entry can be deleted. */
+  readonly expiresAtMs: (key: unknown, value: unknown) => number
+  /** How far stream time moves between two sweeps of the store (each reads all its keys). */
+  readonly sweepIntervalMs: number
 }
 
 export type OperatorInfo =

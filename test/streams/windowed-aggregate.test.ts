@@ -5,13 +5,15 @@
  * counting them in tumbling or hopping windows emits, in input order, exactly the updates of
  * the model — per record, for each window holding its timestamp that is still open (end + grace
  * > the largest timestamp so far), the window's new count — and its store ends equal to the
- * model's counts. Examples check windowedAggregate and windowedReduce the same way, and event
+ * model's counts for the windows still open (closed ones may have been swept: retention).
+ * Examples check windowedAggregate and windowedReduce the same way, and event
  * time from a `timestampExtractor` (an invalid one fails the record as a deserialization error).
  *
  * Method: the topology harness (real embedded broker, exactly-once app); the model is a loop
  * over the same records.
  */
 import { fc, test } from '@fast-check/vitest'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   type ErrorLogEntry, TimeWindows, topology, type WeirError, windowedAggregate, windowedCount,
@@ -89,10 +91,19 @@ describe('windowed aggregation', () => {
         expect(out.map(r => ({ key: r.key, ...JSON.parse(r.value!) as object })))
           .toEqual(expected.updates)
         const stored = await app.query<number>('wc').all()
-        expect(new Map(stored.map(({ key, value }) => {
+        const storedCounts = new Map(stored.map(({ key, value }) => {
           const { key: k, start } = key as unknown as { key: string, start: number }
           return [`${k}@${start}`, value]
-        }))).toEqual(expected.counts)
+        }))
+        // Retention: windows still open at the end are all kept; closed ones may be swept.
+        const streamTime = Math.max(...inputs.map(input => input.timestamp))
+        for (const [id, count] of expected.counts) {
+          const start = Number(id.split('@')[1])
+          if (windows.isOpen(start + windows.sizeMs, streamTime)) {
+            expect(storedCounts.get(id)).toBe(count)
+          }
+        }
+        for (const [id, count] of storedCounts) expect(count).toBe(expected.counts.get(id))
         expect(app.metrics().lateRecordsDropped.wc ?? 0).toBe(expected.late)
         expect((await h.read('late')).map(r => r.value))
           .toEqual(expected.lateForAll.map(i => `"x${i}"`))
@@ -182,4 +193,38 @@ describe('windowed aggregation', () => {
         await h.close()
       }
     })
+
+  it('retention: a closed window is deleted from the store (and its changelog) once stream time '
+    + 'passes its start + size + grace and a sweep runs; it stays gone after a restore', async () => {
+    const h = await harness([{ topic: 'in' }, { topic: 'out' }])
+    try {
+      const build = (): ReturnType<typeof topology> => {
+        const t = topology('retained-windows')
+        t.stream<string>('in').pipe(windowedCount(TimeWindows.tumbling(10, { graceMs: 4 }),
+          { store: 'wc' })).to('out')
+        return t
+      }
+      const windowsOf = async (app: Awaited<ReturnType<typeof h.start>>): Promise<string[]> =>
+        (await app.query<number>('wc').all()).map(({ key }) => {
+          const { key: k, start } = key as unknown as { key: string, start: number }
+          return `${k}@${start}`
+        }).sort()
+      await h.produce('in', [{ key: 'a', value: '"x"', timestamp: 1 },
+        { key: 'b', value: '"x"', timestamp: 12 }])
+      const first = await h.start(build())
+      await first.caughtUp()
+      expect(await windowsOf(first)).toEqual(['a@0', 'b@10'])
+      // Retention 14 ms, swept every 7 ms of stream time: at 40, [0, 10) and [10, 20) are gone.
+      await h.produce('in', [{ key: 'c', value: '"x"', timestamp: 40 }])
+      await first.caughtUp()
+      expect(await windowsOf(first)).toEqual(['c@40'])
+      await first.close()
+      // A fresh state directory: the store is restored from its changelog alone.
+      const second = await h.start(build(), { stateDir: join(h.dir, 'restored') })
+      await second.caughtUp()
+      expect(await windowsOf(second)).toEqual(['c@40'])
+    } finally {
+      await h.close()
+    }
+  })
 })

@@ -26,8 +26,7 @@
  * grow back towards any old one by records each within the gap of its start. Kafka's session
  * store forgets sessions at the same point (its retention is gap + grace), so a bridging record
  * here, as in Kafka, merges only with the sessions still kept. Only the record's own key is
- * pruned (the store offers get/put/delete per key): a key that gets no more records keeps its
- * last sessions.
+ * pruned per record; keys that get no more records go in the store's expiry sweeps.
  *
  * Store layout: one entry per record key whose value is the key's live sessions,
  * `Array<{ start, end, value }>` sorted by start and never overlapping, rewritten as a whole on
@@ -37,9 +36,9 @@
  * arrays. Stored arrays are never mutated in place (the task store caches decoded values).
  *
  * Left out: Kafka's Windowed<K> output key (the key stays the record key, the window travels in
- * the value), suppression of intermediate results and emit-on-window-close, caching (which in
- * Kafka collapses a removal and update of one window), sendOldValues, and pruning of keys that
- * receive no more records.
+ * the value), emit-on-window-close (suppress() does it after the operator), caching (which in
+ * Kafka collapses a removal and update of one window) and sendOldValues. A key whose sessions
+ * are all past retention is deleted by the store's expiry sweep (TaskStore.sweep).
  */
 import type { OperatorFunction } from 'rxjs'
 import { WeirError } from '../../errors.ts'
@@ -48,7 +47,7 @@ import { operate } from '../operate.ts'
 import { currentRecord } from '../processing-context.ts'
 import { json, type Serde } from '../serdes.ts'
 import type { SessionWindow, SessionWindows } from '../windows/session-windows.ts'
-import { type StoreOptions, storeSpec } from './store-internals.ts'
+import { type StoreOptions, storeSpec, sweepInterval } from './store-internals.ts'
 
 /** One live session of a key, as stored. */
 export interface StoredSession<A> {
@@ -99,7 +98,11 @@ type SessionFold<V, A> = (merged: readonly A[], value: V, key: unknown) => A
 function sessionFold<V, A>(name: string, windows: SessionWindows, options: StoreOptions<A>,
   fold: SessionFold<V, A>): OperatorFunction<V, SessionValue<A>> {
   const spec = { ...storeSpec(name, options),
-    valueSerde: sessionsSerde(options.serde) as Serde<unknown> }
+    valueSerde: sessionsSerde(options.serde) as Serde<unknown>,
+    // A key whose last session is past retention is deleted, records or not.
+    expiry: { sweepIntervalMs: sweepInterval(windows.retentionMs),
+      expiresAtMs: (_key: unknown, sessions: unknown) => Math.max(...(sessions as
+        Array<StoredSession<A>>).map(s => s.end)) + windows.retentionMs + 1 } }
   return tagOperator({ kind: 'stateful', name, stores: [spec] },
     operate<V, SessionValue<A>>(name, (subscriber, host) => {
       const store = host.store(spec.name)

@@ -39,6 +39,14 @@ export function storeSpec<V>(operator: string, options: StoreOptions<V>): StoreS
     valueSerde: (options.serde ?? json<V>()) as Serde<unknown> }
 }
 
+/**
+ * How far stream time moves between expiry sweeps of a store with this retention: half of it,
+ * as Kafka's segmented window stores drop a segment (retention / 2) at a time.
+ */
+export function sweepInterval(retentionMs: number): number {
+  return Math.max(1, Math.ceil(retentionMs / 2))
+}
+
 export function typedStore<K, V>(store: TaskStore): StateStore<K, V> {
   return store as unknown as StateStore<K, V>
 }

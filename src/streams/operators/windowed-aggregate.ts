@@ -17,13 +17,13 @@
  * Kafka's aggregations do.
  */
 import type { OperatorFunction } from 'rxjs'
-import { tagOperator } from '../operator-info.ts'
+import { type StoreSpec, tagOperator } from '../operator-info.ts'
 import { operate } from '../operate.ts'
 import { currentRecord, type SinkTarget } from '../processing-context.ts'
 import { defaultKeySerde } from '../serdes.ts'
 import { type WindowedKey, windowedKeySerde } from '../windows/window-key.ts'
 import type { TimeWindow, TimeWindows } from '../windows/time-windows.ts'
-import { type StoreOptions, storeSpec } from './store-internals.ts'
+import { type StoreOptions, storeSpec, sweepInterval } from './store-internals.ts'
 
 export interface WindowedStoreOptions<A> extends StoreOptions<A> {
   /** Where records late for all their windows go, as read (the topic must exist). */
@@ -45,7 +45,12 @@ function windowedFold<V, A>(name: string, windows: TimeWindows,
   options: WindowedStoreOptions<A>, next: (current: A | undefined, value: V, key: unknown) => A):
   OperatorFunction<V, WindowedValue<A>> {
   const spec = storeSpec(name, options)
-  const windowed = { ...spec, keySerde: windowedKeySerde(options.keySerde ?? defaultKeySerde()) }
+  const windowed: StoreSpec = { ...spec,
+    keySerde: windowedKeySerde(options.keySerde ?? defaultKeySerde()),
+    // Retention: a window is deleted once closed (end + grace ≤ stream time): no record can
+    // reach it any more (Kafka's retention, size + grace, measured from the window start).
+    expiry: { sweepIntervalMs: sweepInterval(windows.retentionMs),
+      expiresAtMs: key => (key as WindowedKey).start + windows.retentionMs } }
   const late = options.lateRecordsTopic === undefined ? undefined
     : rawTarget(options.lateRecordsTopic)
   return tagOperator({ kind: 'stateful', name, stores: [windowed] },

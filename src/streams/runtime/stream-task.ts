@@ -109,6 +109,7 @@ export class StreamTask implements OperatorHost {
           new TaskStore(spec, topic, kv, config.storeCacheEntriesMax))
         await restoreStore(kv, { transport, topic, partition: config.partition,
           onProgress: progress => onProgress?.({ ...progress, taskId: task.taskId }) })
+        await task.stores.get(spec.name)!.loadIndex()
       }
       // The stream time the last commit reached (stable: not one an open transaction may undo).
       const committed = await transport.fetchOffsets({ groupId: config.appId,
@@ -182,8 +183,17 @@ export class StreamTask implements OperatorHost {
       withHost(this, () => withRecord(context, () => this.subjects.get(record.topic)!.next(value)))
     }
     this.consumed.set(record.topic, record.offset + 1)
+    for (const store of this.stores.values()) store.sweep(this.streamTimeMs)
     this.punctuate('stream-time', this.streamTimeMs)
     this.handleErrors()
+  }
+
+  /** The last commit succeeded: what this task did since is final. */
+  markCommitted(): void {
+    this.committedStreamTimeMs = this.streamTimeMs
+    for (const [topic, offset] of this.consumed) this.committed.set(topic, offset)
+    this.consumed.clear()
+    for (const store of this.stores.values()) store.committed()
   }
 
   /** Runs the punctuators of `type` that are due at `timeMs`. */

@@ -368,11 +368,7 @@ export class StreamThread {
         await this.consumer.commit(offsets)
         this.step('after-commit')
       }
-      for (const task of this.tasks.values()) {
-        task.committedStreamTimeMs = task.streamTimeMs
-        for (const [topic, offset] of task.consumed) task.committed.set(topic, offset)
-        task.consumed.clear()
-      }
+      for (const task of this.tasks.values()) task.markCommitted()
       this.dirty = false
       this.failedCommits = 0
     } catch (error) {

@@ -9,6 +9,12 @@
  * to the commit's transaction. Clean entries stay cached (up to `cacheEntriesMax`, oldest
  * evicted first), so a hot key is not read back from LevelDB and parsed after every commit.
  * Anything cached after a flush is dropped when the commit fails (`discard`).
+ *
+ * An indexed store (`spec.indexed`, or one with `spec.expiry`) also keeps the ids of its keys in
+ * memory — LevelDB has no synchronous iteration — loaded when the task opens (`loadIndex`). The
+ * index may hold keys that are absent (a put undone by a discard): readers check with `get`. It
+ * never misses a present key: a delete is remembered until its commit, and a discard puts its
+ * keys back. Expiry sweeps it as stream time passes, deleting what no record can reach.
  */
 import { assert } from '../../util/assert.ts'
 import type { StoreSpec } from '../operator-info.ts'
@@ -37,6 +43,11 @@ export class TaskStore {
   private lastKey: unknown = NO_KEY
   private lastId = ''
   private lastBytes: Buffer = Buffer.alloc(0)
+  /** Ids (latin1 key bytes) of keys that may be present, when indexed. */
+  private readonly index: Map<string, Buffer> | undefined
+  /** Keys deleted since the last commit: a discard makes them present again. */
+  private readonly deletedSinceCommit = new Map<string, Buffer>()
+  private nextSweepMs = -1
 
   constructor(
     readonly spec: StoreSpec,
@@ -46,6 +57,43 @@ export class TaskStore {
   ) {
     assert(Number.isSafeInteger(cacheEntriesMax) && cacheEntriesMax >= 0,
       'cacheEntriesMax is a count')
+    this.index = spec.indexed === true || spec.expiry !== undefined ? new Map() : undefined
+  }
+
+  /** Reads the committed keys into the index (after restore, before processing). */
+  async loadIndex(): Promise<void> {
+    if (this.index === undefined) return
+    for (const { key } of await this.kv.entries()) this.index.set(key.toString('latin1'), key)
+  }
+
+  /** Every key present (this interval's writes included), in no particular order. */
+  keys(): unknown[] {
+    assert(this.index !== undefined, `store ${this.name} is indexed`)
+    const keys: unknown[] = []
+    for (const [id, bytes] of this.index) {
+      const key = this.spec.keySerde.deserialize(bytes)
+      if (this.get(key) === undefined) this.index.delete(id)
+      else keys.push(key)
+    }
+    return keys
+  }
+
+  /**
+   * Deletes the entries expired at `streamTimeMs` (spec.expiry), at most once per sweep
+   * interval of stream time: a sweep reads every key.
+   */
+  sweep(streamTimeMs: number): void {
+    const expiry = this.spec.expiry
+    if (expiry === undefined || streamTimeMs < this.nextSweepMs) return
+    this.nextSweepMs = streamTimeMs + expiry.sweepIntervalMs
+    for (const key of this.keys()) {
+      if (expiry.expiresAtMs(key, this.get(key)) <= streamTimeMs) this.delete(key)
+    }
+  }
+
+  /** The last commit succeeded: its deletes are final. */
+  committed(): void {
+    this.deletedSinceCommit.clear()
   }
 
   get name(): string {
@@ -84,6 +132,7 @@ export class TaskStore {
 
   private write(key: unknown, value: unknown): void {
     const found = this.entry(key)
+    if (this.index !== undefined) this.indexWrite(this.lastId, found.keyBytes, value !== undefined)
     if ('dirty' in found) {
       found.value = value
       found.dirty = true
@@ -93,6 +142,15 @@ export class TaskStore {
     const entry: CacheEntry = { key, keyBytes: found.keyBytes, value, dirty: true }
     this.cache.set(found.id, entry)
     this.dirty.add(entry)
+  }
+
+  /** @param id the key's id (entry() just computed it) */
+  private indexWrite(id: string, keyBytes: Buffer, present: boolean): void {
+    if (present) {
+      this.index!.set(id, keyBytes)
+    } else if (this.index!.delete(id)) {
+      this.deletedSinceCommit.set(id, keyBytes)
+    }
   }
 
   get dirtyCount(): number {
@@ -140,5 +198,8 @@ export class TaskStore {
     this.dirty.clear()
     this.lastKey = NO_KEY
     this.kv.discard()
+    for (const [id, bytes] of this.deletedSinceCommit) this.index?.set(id, bytes)
+    this.deletedSinceCommit.clear()
+    this.nextSweepMs = -1
   }
 }
