@@ -10,6 +10,8 @@ import type { StreamNode } from './stream-node.ts'
 import type { Topology } from './topology.ts'
 import { to, type ToOptions } from './operators/to.ts'
 import { toTable, type ToTableOptions } from './operators/to-table.ts'
+import { joinStreamTable, type StreamTableJoinOptions } from './joins/stream-table-join.ts'
+import { joinTables, type TableJoinOptions } from './joins/table-table-join.ts'
 
 type Op<A, B> = OperatorFunction<A, B>
 
@@ -61,6 +63,22 @@ export class KStream<V, K = string> {
     return new KStream(this.topology,
       this.topology.mergeNode([this.node, ...others.map(other => other.node)]))
   }
+
+  /**
+   * Joins each record with the table's value for its key; records whose key the table lacks
+   * are dropped (joins/stream-table-join.ts: which value a record sees, co-partitioning).
+   */
+  join<T, J>(table: KTable<T, K>, joiner: (value: V, tableValue: T, key: K) => J,
+    options?: StreamTableJoinOptions<T>): KStream<J, K> {
+    return joinStreamTable('inner', this, table, joiner as (value: V, tableValue: T | null,
+      key: K) => J, options)
+  }
+
+  /** Like join(), but a record whose key the table lacks is joined with null. */
+  leftJoin<T, J>(table: KTable<T, K>, joiner: (value: V, tableValue: T | null, key: K) => J,
+    options?: StreamTableJoinOptions<T>): KStream<J, K> {
+    return joinStreamTable('left', this, table, joiner, options)
+  }
 }
 
 /** A table: the latest value per key, kept in a queryable store (Kafka Streams' KTable). */
@@ -68,8 +86,36 @@ export class KTable<V, K = string> {
   /** @internal */
   constructor(private readonly updates: KStream<V, K>, readonly store: string) {}
 
+  /** @internal */
+  get topology(): Topology {
+    return this.updates.topology
+  }
+
   /** The table's updates as a stream (each new value of a key; null for a delete). */
   toStream(): KStream<V, K> {
     return this.updates
+  }
+
+  /**
+   * The table of keys both tables hold, valued joiner(left, right), kept in `options.store`
+   * (joins/table-table-join.ts: updates, consistency, co-partitioning).
+   */
+  join<R, J>(other: KTable<R, K>, joiner: (left: V, right: R, key: K) => J,
+    options: TableJoinOptions<J>): KTable<J, K> {
+    return joinTables('inner', this, other, joiner as (left: V | null, right: R | null,
+      key: K) => J, options)
+  }
+
+  /** The table of this table's keys, joined with the other's value or null. */
+  leftJoin<R, J>(other: KTable<R, K>, joiner: (left: V, right: R | null, key: K) => J,
+    options: TableJoinOptions<J>): KTable<J, K> {
+    return joinTables('left', this, other, joiner as (left: V | null, right: R | null,
+      key: K) => J, options)
+  }
+
+  /** The table of the keys either table holds; the side lacking a key gives null. */
+  outerJoin<R, J>(other: KTable<R, K>, joiner: (left: V | null, right: R | null, key: K) => J,
+    options: TableJoinOptions<J>): KTable<J, K> {
+    return joinTables('outer', this, other, joiner, options)
   }
 }

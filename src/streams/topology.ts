@@ -203,6 +203,19 @@ export class Topology {
     return branches
   }
 
+  /**
+   * @internal Two inputs into one (joins): each side's operators — which may read the stores
+   * the other side writes — then one stream of what both emit. Sharing a node puts both sides'
+   * sources in one sub-topology, so their partitions must match (checked at start:
+   * WEIR_ERR_STREAMS_COPARTITION), and a side whose key changed is repartitioned by its new key
+   * first (pipeNode), as the side operators are stateful.
+   */
+  joinNode(left: StreamNode, leftOperators: readonly AnyOperator[], right: StreamNode,
+    rightOperators: readonly AnyOperator[]): StreamNode {
+    return this.mergeNode([this.pipeNode(left, leftOperators),
+      this.pipeNode(right, rightOperators)])
+  }
+
   /** @internal */
   mergeNode(parents: readonly StreamNode[]): StreamNode {
     const sources = new Set(parents.flatMap(parent => [...parent.sources]))

@@ -132,9 +132,9 @@ describe('session-windowed aggregation', () => {
         const streamTime = Math.max(...inputs.map(input => input.timestamp))
         const kept = [...expected.sessions].filter(([, sessions]) =>
           Math.max(...sessions.map(s => s.end)) + gap + grace >= streamTime)
-        const storedMap = new Map(stored.map(({ key, value }) => [key as unknown as string, value]))
-        for (const [key, sessions] of kept) expect(storedMap.get(key)).toEqual(sessions)
-        for (const [key, sessions] of storedMap) expect(sessions).toEqual(expected.sessions.get(key))
+        const byKey = new Map(stored.map(({ key, value }) => [key as unknown as string, value]))
+        for (const [key, sessions] of kept) expect(byKey.get(key)).toEqual(sessions)
+        for (const [key, sessions] of byKey) expect(sessions).toEqual(expected.sessions.get(key))
         expect(app.metrics().lateRecordsDropped.sc ?? 0).toBe(expected.late)
       } finally {
         await h.close()

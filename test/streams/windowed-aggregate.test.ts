@@ -195,7 +195,8 @@ describe('windowed aggregation', () => {
     })
 
   it('retention: a closed window is deleted from the store (and its changelog) once stream time '
-    + 'passes its start + size + grace and a sweep runs; it stays gone after a restore', async () => {
+    + 'passes its start + size + grace and a sweep runs; it stays gone after a restore',
+  async () => {
     const h = await harness([{ topic: 'in' }, { topic: 'out' }])
     try {
       const build = (): ReturnType<typeof topology> => {
