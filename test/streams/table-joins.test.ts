@@ -103,7 +103,7 @@ describe('stream–table joins', () => {
       try {
         const seen: Seen[] = []
         const t = topology('stream-table')
-        const users = t.table<number | null>('users')
+        const users = t.table<number>('users')
         users.toStream().pipe(recorder(seen, 'R'))
         const clicks = t.stream<number>('clicks').pipe(recorder(seen, 'L'))
         const joiner = (value: number | null, user: number | null): string =>
@@ -226,8 +226,8 @@ describe('table–table joins', () => {
       try {
         const seen: Seen[] = []
         const t = topology('table-table')
-        const lt = t.table<number | null>('lt')
-        const rt = t.table<number | null>('rt')
+        const lt = t.table<number>('lt')
+        const rt = t.table<number>('rt')
         lt.toStream().pipe(recorder(seen, 'L'))
         rt.toStream().pipe(recorder(seen, 'R'))
         const joiner = (l: number | null, r: number | null): string => `${l}+${r}`
