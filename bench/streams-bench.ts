@@ -15,6 +15,12 @@
  *              the same under exactly-once with `windowedCount` in 1-minute tumbling windows
  *              instead of `count` (issue 7): input event times 0.6 ms apart, so 1,000,000
  *              records with 10,000 keys make 100,000 windows of 10 records.
+ *   join-exactly-once
+ *              the same input under exactly-once through `leftJoin` with a table of `keys` keys
+ *              (topic `join-table`, filled once) and on to the output (issue 7): every record
+ *              looks its key up; the table is read into its store inside the timed run, as a
+ *              fresh app must. A left join, so the output has one record per input record even
+ *              for records read before their key's table entry.
  *   restore    a changelog of `restore-entries` distinct keys (100-byte values) is produced
  *              straight into `<appId>-table-changelog` in transactions of 10,000 records
  *              (untimed); then a table app starts on an empty stateDir and restores it, timed
@@ -26,7 +32,8 @@
  *
  *   npm run bench:streams -- [--records N] [--keys N] [--partitions N] [--rounds N]
  *     [--commit-interval-ms N] [--restore-entries N] [--restore-rounds N] [--no-sink]
- *     [--only exactly-once,at-least-once,at-least-once-default,windowed-exactly-once,restore]
+ *     [--only exactly-once,at-least-once,at-least-once-default,windowed-exactly-once,
+ *       join-exactly-once,restore]
  *     [--dir PATH]
  */
 import {
@@ -42,10 +49,13 @@ import {
 } from '../src/index.ts'
 
 type Mode = 'exactly-once' | 'at-least-once' | 'at-least-once-default' | 'windowed-exactly-once'
+  | 'join-exactly-once'
 type Phase = Mode | 'restore'
 
 const MODES: readonly Mode[] = ['exactly-once', 'at-least-once', 'at-least-once-default',
-  'windowed-exactly-once']
+  'windowed-exactly-once', 'join-exactly-once']
+/** The table of the stream–table join: one 100-byte value per key. */
+const JOIN_TABLE = 'join-table'
 const PHASES: readonly Phase[] = [...MODES, 'restore']
 const INPUT = 'count-input'
 const WARMUP_INPUT = 'count-warmup'
@@ -215,10 +225,16 @@ Promise<CountRun> {
   const source = t.stream<Buffer>(input, { serde: bytes() }).pipe(tap(() => {
     if (processed++ === 0) firstAt = performance.now()
   }))
-  const counted = mode === 'windowed-exactly-once'
-    ? source.pipe(windowedCount(TimeWindows.tumbling(WINDOW_MS), { store: 'counts' }))
-    : source.pipe(count({ store: 'counts' }))
-  if (args.sink) counted.to(output)
+  if (mode === 'join-exactly-once') {
+    const joined = source.leftJoin(t.table<Buffer>(JOIN_TABLE, { serde: bytes() }),
+      (value, entry) => entry ?? value)
+    if (args.sink) joined.to(output, { serde: bytes() })
+  } else {
+    const counted = mode === 'windowed-exactly-once'
+      ? source.pipe(windowedCount(TimeWindows.tumbling(WINDOW_MS), { store: 'counts' }))
+      : source.pipe(count({ store: 'counts' }))
+    if (args.sink) counted.to(output)
+  }
   const result = await scratch.inFreshDir(appId, async stateDir => {
     collectGarbage()
     const cpuBefore = process.cpuUsage()
@@ -238,7 +254,7 @@ Promise<CountRun> {
       const ended = performance.now()
       const cpu = process.cpuUsage(cpuBefore)
       if (processed !== records) log(`  note: ${processed} records processed for ${records}`)
-      const storeLagMs = await checkCounts(app, records, mode)
+      const storeLagMs = mode === 'join-exactly-once' ? 0 : await checkCounts(app, records, mode)
       return { seconds: (ended - started) / 1000, startupMs: firstAt - started,
         tailMs: ended - processedAt, storeLagMs,
         cpuSecondsUsed: (cpu.user + cpu.system) / 1e6 }
@@ -246,7 +262,7 @@ Promise<CountRun> {
       await app.close()
     }
   })
-  const changelog = `${appId}-counts-changelog`
+  const changelog = `${appId}-${mode === 'join-exactly-once' ? JOIN_TABLE : 'counts'}-changelog`
   const changelogOffsets = await recordsIn(weir, changelog)
   if (args.sink) {
     const outputs = await recordsIn(weir, output)
@@ -295,6 +311,11 @@ async function countPhases(modes: readonly Mode[]): Promise<Map<Mode, CountRun[]
       log(`filling ${INPUT} with ${format(args.records)} records (untimed)`)
       await fill(weir, INPUT, args.records, inputMessage)
       await fill(weir, WARMUP_INPUT, warmup, inputMessage)
+      if (modes.includes('join-exactly-once')) {
+        await weir.admin().createTopics([{ topic: JOIN_TABLE, partitions: args.partitions,
+          config: { cleanupPolicy: 'compact' } }])
+        await fill(weir, JOIN_TABLE, args.keys, i => ({ key: `k${i}`, value: valueAt(i) }))
+      }
       log(`warm-up (untimed, ${format(warmup)} records, each mode)`)
       for (const mode of modes) await countRun(weir, mode, WARMUP_INPUT, warmup, `warmup-${mode}`)
       for (let round = 1; round <= args.rounds; round++) {
