@@ -2,8 +2,10 @@
  * Goal (issue 7): windowed results equal a model computed from the input — hopping overlaps,
  * grace and late drops included — under exactly-once with crashes injected as in the runtime
  * tests: a read_committed reader of the output sees each (key, window)'s running counts exactly
- * once, in order (no duplicate, no gap), and the window store ends equal to the model's final
- * counts. Under at-least-once with crashes, no (key, window) update is lost.
+ * once, in order (no duplicate, no gap); the window store ends equal to the model's final
+ * counts (of the windows still open: closed ones may be swept); and the suppressed output
+ * (`suppress(untilWindowCloses)`) holds exactly one record per closed window, its final count.
+ * Under at-least-once with crashes, no (key, window) update is lost.
  *
  * Method: the EOS crash machinery of test/helpers/streams-fixtures.ts (keyed input with skew,
  * cut into chunks produced while the app runs, a schedule of crashes, restarts with the same
@@ -22,8 +24,8 @@
 import { fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
-  type ProcessingGuarantee, TimeWindows, topology, type Topology, windowedCount,
-  type WindowedValue,
+  type ProcessingGuarantee, suppress, TimeWindows, topology, type Topology, untilWindowCloses,
+  windowedCount, type WindowedValue,
 } from '../../src/index.ts'
 import {
   chunked, type CrashPoint, crashPointArbitrary, type Input, inputArbitrary, PARTITIONS,
@@ -33,7 +35,7 @@ import { readCommitted } from '../helpers/txn-fixtures.ts'
 
 /** Hopping windows: size 20, advance 10 (each record in two windows), grace 5. */
 const WINDOWS = TimeWindows.hopping(20, 10, { graceMs: 5 })
-const TOPICS = ['in', 'out']
+const TOPICS = ['in', 'out', 'final']
 
 /** `key@start-end` → what the model or the app says about that window. */
 type ByWindow<T> = Map<string, T>
@@ -41,8 +43,10 @@ const windowId = (key: string, start: number, end: number): string => `${key}@${
 
 function windowedTopology(): Topology {
   const t = topology('windowed-counts')
-  t.stream<Input>('in', { timestampExtractor: record => record.v })
-    .pipe(windowedCount(WINDOWS, { store: 'wc' })).to('out')
+  const counted = t.stream<Input>('in', { timestampExtractor: record => record.v })
+    .pipe(windowedCount(WINDOWS, { store: 'wc' }))
+  counted.to('out')
+  counted.pipe(suppress(untilWindowCloses(WINDOWS), { store: 'wc-final' })).to('final')
   return t
 }
 
@@ -61,14 +65,22 @@ interface Model {
   readonly counts: ByWindow<number[]>
   /** How many times a record was not counted in one of its windows for being late. */
   readonly lateDrops: number
+  /** Windows closed when their partition's last counted record came: suppress emitted them. */
+  readonly closed: Set<string>
+  /** Windows still open at their partition's final stream time: the store must hold them. */
+  readonly open: Set<string>
 }
 
 /** The model, replaying each partition of `in` in offset order. */
 async function model(world: World): Promise<Model> {
   const counts: ByWindow<number[]> = new Map()
+  const closed = new Set<string>()
+  const open = new Set<string>()
   let lateDrops = 0
   for (let partition = 0; partition < PARTITIONS; partition++) {
     let streamTime = -1
+    let lastCounted = -1
+    const ends = new Map<string, number>()
     for (const record of await readCommitted(world.weir.transport, 'in', partition)) {
       const { k, v: time } = JSON.parse(record.value!.toString()) as Input
       streamTime = Math.max(streamTime, time)
@@ -80,19 +92,25 @@ async function model(world: World): Promise<Model> {
           continue
         }
         const id = windowId(k, start, end)
+        ends.set(id, end)
+        lastCounted = streamTime
         const running = counts.get(id)
         if (running === undefined) counts.set(id, [1])
         else running.push(running.at(-1)! + 1)
       }
     }
+    for (const [id, end] of ends) {
+      if (end + WINDOWS.graceMs <= lastCounted) closed.add(id)
+      if (WINDOWS.isOpen(end, streamTime)) open.add(id)
+    }
   }
-  return { counts, lateDrops }
+  return { counts, lateDrops, closed, open }
 }
 
-/** What a read_committed reader of `out` sees, per window, in order. */
-async function outputs(world: World): Promise<ByWindow<number[]>> {
+/** What a read_committed reader of `topic` sees, per window, in order. */
+async function outputs(world: World, topic = 'out'): Promise<ByWindow<number[]>> {
   const byWindow: ByWindow<number[]> = new Map()
-  for (const [key, values] of await readByKey(world.weir, 'out')) {
+  for (const [key, values] of await readByKey(world.weir, topic)) {
     for (const { window, value } of values as Array<WindowedValue<number>>) {
       const id = windowId(key, window.start, window.end)
       byWindow.set(id, [...byWindow.get(id) ?? [], value])
@@ -109,6 +127,8 @@ interface Outcome {
   readonly crashes: CrashPoint[]
   readonly model: Model
   readonly outputs: ByWindow<number[]>
+  /** What a read_committed reader of `final` (suppressed) sees, per window. */
+  readonly finals: ByWindow<number[]>
   /** The store's final counts, by window. */
   readonly store: ByWindow<number>
 }
@@ -128,7 +148,8 @@ async function runWindowed(input: readonly Input[], cutsAt: readonly number[],
     } finally {
       await app.close()
     }
-    return { crashes, model: await model(world), outputs: await outputs(world), store }
+    return { crashes, model: await model(world), outputs: await outputs(world),
+      finals: await outputs(world, 'final'), store }
   })
 }
 
@@ -176,7 +197,14 @@ describe('windowed counts under crashes', () => {
         const { counts } = outcome.model
         expect(sorted(outcome.outputs), 'read_committed output').toEqual(sorted(counts))
         const finals = new Map([...counts].map(([id, running]) => [id, running.at(-1)!]))
-        expect(sorted(outcome.store), 'store').toEqual(sorted(finals))
+        // Closed windows may have been swept from the store (retention); open ones are kept.
+        const kept = new Map([...outcome.store].filter(([id]) => outcome.model.open.has(id)))
+        expect(sorted(kept), 'store').toEqual(sorted(new Map([...finals]
+          .filter(([id]) => outcome.model.open.has(id)))))
+        for (const [id, count] of outcome.store) expect(count, id).toBe(finals.get(id))
+        const suppressed = new Map([...finals].filter(([id]) => outcome.model.closed.has(id))
+          .map(([id, count]) => [id, [count]]))
+        expect(sorted(outcome.finals), 'suppressed output').toEqual(sorted(suppressed))
       }), { ...eosRuns, examples: [restartExample] })
     expectNotVacuous(outcomes, 'exactly-once')
   }, propertyTimeoutMs(eosRuns))
