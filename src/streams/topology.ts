@@ -213,14 +213,14 @@ export class Topology {
   joinNode(left: StreamNode, leftOperators: readonly AnyOperator[], right: StreamNode,
     rightOperators: readonly AnyOperator[]): StreamNode {
     return this.mergeNode([this.pipeNode(left, leftOperators),
-      this.pipeNode(right, rightOperators)])
+      this.pipeNode(right, rightOperators)], 'join')
   }
 
   /** @internal */
-  mergeNode(parents: readonly StreamNode[]): StreamNode {
+  mergeNode(parents: readonly StreamNode[], label = 'merge'): StreamNode {
     const sources = new Set(parents.flatMap(parent => [...parent.sources]))
     return this.add(new StreamNode(this.nodes.length, 'merge', parents, sources,
-      parents.some(parent => parent.keyChanged), [], ['merge']))
+      parents.some(parent => parent.keyChanged), [], [label]))
   }
 }
 

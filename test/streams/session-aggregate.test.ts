@@ -24,45 +24,7 @@ import {
 } from '../../src/index.ts'
 import { harness } from '../helpers/topology-runner.ts'
 import { numRuns } from '../helpers/num-runs.ts'
-
-interface Input { key: string, timestamp: number }
-interface Session { start: number, end: number, value: number }
-interface Event { key: string, window: { start: number, end: number }, value: number | null }
-
-/** The events and final sessions of session counting, per the semantics above. */
-function model(records: readonly Input[], gap: number, grace: number):
-{ events: Event[], sessions: Map<string, Session[]>, late: number } {
-  let streamTime = -1
-  let late = 0
-  const sessions = new Map<string, Session[]>()
-  const events: Event[] = []
-  for (const { key, timestamp: t } of records) {
-    streamTime = Math.max(streamTime, t)
-    const live = (sessions.get(key) ?? []).filter(s => s.end + gap + grace >= streamTime)
-    const reached = live.filter(s => t >= s.start - gap && t <= s.end + gap)
-    let start = t
-    let end = t
-    let count = 1
-    for (const s of reached) {
-      start = Math.min(start, s.start)
-      end = Math.max(end, s.end)
-      count += s.value
-    }
-    if (end + grace < streamTime) {
-      late++
-      continue
-    }
-    if (start !== t || end !== t) {
-      for (const s of reached) {
-        events.push({ key, window: { start: s.start, end: s.end }, value: null })
-      }
-    }
-    events.push({ key, window: { start, end }, value: count })
-    sessions.set(key, [...live.filter(s => !reached.includes(s)), { start, end, value: count }]
-      .sort((a, b) => a.start - b.start))
-  }
-  return { events, sessions, late }
-}
+import { type Input, sessionModel as model } from '../helpers/window-models.ts'
 
 const keyArbitrary = fc.constantFrom('a', 'b', 'c')
 

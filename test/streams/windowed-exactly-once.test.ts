@@ -4,7 +4,9 @@
  * tests: a read_committed reader of the output sees each (key, window)'s running counts exactly
  * once, in order (no duplicate, no gap); the window store ends equal to the model's final
  * counts (of the windows still open: closed ones may be swept); and the suppressed output
- * (`suppress(untilWindowCloses)`) holds exactly one record per closed window, its final count.
+ * (`suppress(untilWindowCloses)`) holds exactly one record per closed window, its final count;
+ * and session counts of the same input (merges, removals, late drops) equal the session model
+ * per key (window-models.ts).
  * Under at-least-once with crashes, no (key, window) update is lost.
  *
  * Method: the EOS crash machinery of test/helpers/streams-fixtures.ts (keyed input with skew,
@@ -24,18 +26,21 @@
 import { fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
-  type ProcessingGuarantee, suppress, TimeWindows, topology, type Topology, untilWindowCloses,
-  windowedCount, type WindowedValue,
+  type ProcessingGuarantee, sessionCount, type SessionValue, SessionWindows, suppress,
+  TimeWindows, topology, type Topology, untilWindowCloses, windowedCount, type WindowedValue,
 } from '../../src/index.ts'
 import {
   chunked, type CrashPoint, crashPointArbitrary, type Input, inputArbitrary, PARTITIONS,
   propertyParameters, propertyTimeoutMs, readByKey, runThroughCrashes, withWorld, type World,
 } from '../helpers/streams-fixtures.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
+import { type SessionEvent, sessionModel } from '../helpers/window-models.ts'
 
 /** Hopping windows: size 20, advance 10 (each record in two windows), grace 5. */
 const WINDOWS = TimeWindows.hopping(20, 10, { graceMs: 5 })
-const TOPICS = ['in', 'out', 'final']
+/** Sessions: gap 6, grace 4 (records are 2 units apart per position: sessions merge). */
+const SESSIONS = SessionWindows.withGap(6, { graceMs: 4 })
+const TOPICS = ['in', 'out', 'final', 'sessions']
 
 /** `key@start-end` → what the model or the app says about that window. */
 type ByWindow<T> = Map<string, T>
@@ -43,8 +48,9 @@ const windowId = (key: string, start: number, end: number): string => `${key}@${
 
 function windowedTopology(): Topology {
   const t = topology('windowed-counts')
-  const counted = t.stream<Input>('in', { timestampExtractor: record => record.v })
-    .pipe(windowedCount(WINDOWS, { store: 'wc' }))
+  const source = t.stream<Input>('in', { timestampExtractor: record => record.v })
+  source.pipe(sessionCount(SESSIONS, { store: 'sc' })).to('sessions')
+  const counted = source.pipe(windowedCount(WINDOWS, { store: 'wc' }))
   counted.to('out')
   counted.pipe(suppress(untilWindowCloses(WINDOWS), { store: 'wc-final' })).to('final')
   return t
@@ -69,6 +75,8 @@ interface Model {
   readonly closed: Set<string>
   /** Windows still open at their partition's final stream time: the store must hold them. */
   readonly open: Set<string>
+  /** Session events (removals as null) per key, in order (window-models.ts). */
+  readonly sessions: Map<string, SessionEvent[]>
 }
 
 /** The model, replaying each partition of `in` in offset order. */
@@ -76,13 +84,16 @@ async function model(world: World): Promise<Model> {
   const counts: ByWindow<number[]> = new Map()
   const closed = new Set<string>()
   const open = new Set<string>()
+  const sessions = new Map<string, SessionEvent[]>()
   let lateDrops = 0
   for (let partition = 0; partition < PARTITIONS; partition++) {
     let streamTime = -1
     let lastCounted = -1
     const ends = new Map<string, number>()
+    const timedRecords: Array<{ key: string, timestamp: number }> = []
     for (const record of await readCommitted(world.weir.transport, 'in', partition)) {
       const { k, v: time } = JSON.parse(record.value!.toString()) as Input
+      timedRecords.push({ key: k, timestamp: time })
       streamTime = Math.max(streamTime, time)
       for (let start = 0; start <= time; start += WINDOWS.advanceMs) {
         const end = start + WINDOWS.sizeMs
@@ -103,8 +114,13 @@ async function model(world: World): Promise<Model> {
       if (end + WINDOWS.graceMs <= lastCounted) closed.add(id)
       if (WINDOWS.isOpen(end, streamTime)) open.add(id)
     }
+    const sessionRun = sessionModel(timedRecords, SESSIONS.gapMs, SESSIONS.graceMs)
+    lateDrops += sessionRun.late
+    for (const event of sessionRun.events) {
+      sessions.set(event.key, [...sessions.get(event.key) ?? [], event])
+    }
   }
-  return { counts, lateDrops, closed, open }
+  return { counts, lateDrops, closed, open, sessions }
 }
 
 /** What a read_committed reader of `topic` sees, per window, in order. */
@@ -119,6 +135,16 @@ async function outputs(world: World, topic = 'out'): Promise<ByWindow<number[]>>
   return byWindow
 }
 
+/** The session events a read_committed reader of `sessions` sees, per key. */
+async function sessionEvents(world: World): Promise<Map<string, SessionEvent[]>> {
+  const byKey = new Map<string, SessionEvent[]>()
+  for (const [key, values] of await readByKey(world.weir, 'sessions')) {
+    byKey.set(key, (values as Array<SessionValue<number>>).map(({ window, value }) =>
+      ({ key, window, value })))
+  }
+  return byKey
+}
+
 /** Map → object with sorted keys, for readable diffs. */
 const sorted = <T>(byWindow: ByWindow<T>): Record<string, T> =>
   Object.fromEntries([...byWindow].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
@@ -129,6 +155,8 @@ interface Outcome {
   readonly outputs: ByWindow<number[]>
   /** What a read_committed reader of `final` (suppressed) sees, per window. */
   readonly finals: ByWindow<number[]>
+  /** What a read_committed reader of `sessions` sees, per key. */
+  readonly sessions: Map<string, SessionEvent[]>
   /** The store's final counts, by window. */
   readonly store: ByWindow<number>
 }
@@ -149,7 +177,7 @@ async function runWindowed(input: readonly Input[], cutsAt: readonly number[],
       await app.close()
     }
     return { crashes, model: await model(world), outputs: await outputs(world),
-      finals: await outputs(world, 'final'), store }
+      finals: await outputs(world, 'final'), sessions: await sessionEvents(world), store }
   })
 }
 
@@ -205,6 +233,7 @@ describe('windowed counts under crashes', () => {
         const suppressed = new Map([...finals].filter(([id]) => outcome.model.closed.has(id))
           .map(([id, count]) => [id, [count]]))
         expect(sorted(outcome.finals), 'suppressed output').toEqual(sorted(suppressed))
+        expect(sorted(outcome.sessions), 'session events').toEqual(sorted(outcome.model.sessions))
       }), { ...eosRuns, examples: [restartExample] })
     expectNotVacuous(outcomes, 'exactly-once')
   }, propertyTimeoutMs(eosRuns))
