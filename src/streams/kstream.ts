@@ -12,6 +12,7 @@ import { to, type ToOptions } from './operators/to.ts'
 import { toTable, type ToTableOptions } from './operators/to-table.ts'
 import { joinStreamTable, type StreamTableJoinOptions } from './joins/stream-table-join.ts'
 import { joinTables, type TableJoinOptions } from './joins/table-table-join.ts'
+import { type ForeignKeyJoinOptions, joinOnForeignKey } from './joins/foreign-key-join.ts'
 
 type Op<A, B> = OperatorFunction<A, B>
 
@@ -81,6 +82,12 @@ export class KStream<V, K = string> {
   }
 }
 
+/** What KTable#join and #leftJoin take after the other table: a joiner, or an FK and one. */
+type TableJoinArguments<V, R, J, K> =
+  | [joiner: (left: V | null, right: R | null, key: K) => J, options: TableJoinOptions<J>]
+  | [foreignKey: (value: V) => unknown, joiner: (left: V, right: R | null) => J,
+    options: ForeignKeyJoinOptions<J>]
+
 /** A table: the latest value per key, kept in a queryable store (Kafka Streams' KTable). */
 export class KTable<V, K = string> {
   /** @internal */
@@ -98,19 +105,35 @@ export class KTable<V, K = string> {
 
   /**
    * The table of keys both tables hold, valued joiner(left, right), kept in `options.store`
-   * (joins/table-table-join.ts: updates, consistency, co-partitioning).
+   * (joins/table-table-join.ts: updates, consistency, co-partitioning). With a `foreignKey`
+   * extractor, each row joins the other table's row whose key its value names instead
+   * (joins/foreign-key-join.ts; the tables need not be co-partitioned).
    */
   join<R, J>(other: KTable<R, K>, joiner: (left: V, right: R, key: K) => J,
-    options: TableJoinOptions<J>): KTable<J, K> {
-    return joinTables('inner', this, other, joiner as (left: V | null, right: R | null,
-      key: K) => J, options)
+    options: TableJoinOptions<J>): KTable<J, K>
+  join<R, J, FK>(other: KTable<R, FK>, foreignKey: (value: V) => FK | null,
+    joiner: (left: V, right: R) => J, options: ForeignKeyJoinOptions<J>): KTable<J, K>
+  join(other: KTable<unknown, unknown>, ...rest: unknown[]): KTable<unknown, K> {
+    return this.joinAs('inner', other, rest as TableJoinArguments<V, unknown, unknown, K>)
   }
 
-  /** The table of this table's keys, joined with the other's value or null. */
+  /** Like join(), but every row of this table is in the result, joined with null if need be. */
   leftJoin<R, J>(other: KTable<R, K>, joiner: (left: V, right: R | null, key: K) => J,
-    options: TableJoinOptions<J>): KTable<J, K> {
-    return joinTables('left', this, other, joiner as (left: V | null, right: R | null,
-      key: K) => J, options)
+    options: TableJoinOptions<J>): KTable<J, K>
+  leftJoin<R, J, FK>(other: KTable<R, FK>, foreignKey: (value: V) => FK | null,
+    joiner: (left: V, right: R | null) => J, options: ForeignKeyJoinOptions<J>): KTable<J, K>
+  leftJoin(other: KTable<unknown, unknown>, ...rest: unknown[]): KTable<unknown, K> {
+    return this.joinAs('left', other, rest as TableJoinArguments<V, unknown, unknown, K>)
+  }
+
+  private joinAs<R, J>(kind: 'inner' | 'left', other: KTable<R, unknown>,
+    rest: TableJoinArguments<V, R, J, K>): KTable<J, K> {
+    if (rest.length === 3) {
+      const [foreignKey, joiner, options] = rest
+      return joinOnForeignKey(kind, this, other, foreignKey, joiner, options)
+    }
+    const [joiner, options] = rest
+    return joinTables(kind, this, other as KTable<R, K>, joiner, options)
   }
 
   /** The table of the keys either table holds; the side lacking a key gives null. */

@@ -34,7 +34,13 @@ export type OperatorInfo =
     readonly keySerde: Serde<unknown> | undefined
     readonly valueSerde: Serde<unknown> | undefined
   }
-  | { readonly kind: 'stateful', readonly name: string, readonly stores: readonly StoreSpec[] }
+  | {
+    readonly kind: 'stateful'
+    readonly name: string
+    readonly stores: readonly StoreSpec[]
+    /** Names the repartition topic before it when the key changed (else its first store). */
+    readonly repartitionName?: string
+  }
   | { readonly kind: 'sink', readonly topic: string }
   | { readonly kind: 'stateless', readonly name: string }
 

@@ -132,8 +132,8 @@ export class Topology {
       const info = operatorInfo(operator)
       if (info?.kind === 'stateful' && keyChanged) {
         flush()
-        node = this.repartition(node, info.stores[0]?.name ?? `${info.name}-${this.nodes.length}`,
-          undefined, undefined)
+        node = this.repartition(node, info.repartitionName ?? info.stores[0]?.name
+          ?? `${info.name}-${this.nodes.length}`, undefined, undefined)
         keyChanged = false
       }
       pending.push(operator)

@@ -163,24 +163,25 @@ describe('stream–table joins', () => {
     }
   })
 
-  it('a stream keyed by another field is repartitioned by its new key before the join',
-    async () => {
+  it('a stream keyed by another field is repartitioned by its new key before the join, into '
+    + 'as many partitions as the table has', async () => {
       const h = await harness([{ topic: 'orders', partitions: 2 },
-        { topic: 'customers', partitions: 2 }, { topic: 'out' }])
+        { topic: 'customers', partitions: 3 }, { topic: 'out' }])
       try {
         const t = topology('rekeyed-join')
         const customers = t.table<{ name: string }>('customers')
         t.stream<{ customer: string, total: number }>('orders')
           .pipe(selectKey(order => order.customer))
-          .join(customers, (order, customer) => `${customer.name}:${order.total}`)
+          .join(customers, (order, customer) => `${customer.name}:${order.total}`,
+            { name: 'orders-by-customer' })
           .to('out', { serde: stringOut() })
         const app = await h.start(t)
         await h.produce('customers', [{ key: 'c1', value: '{"name":"Ada"}' },
           { key: 'c2', value: '{"name":"Bob"}' }])
         await app.caughtUp()
-        // Keyed by order id, each on the partition that does not hold its customer.
+        // Keyed by order id, each on a partition other than its customer's.
         const partitionOf = new Map((await h.read('customers')).map(r => [r.key, r.partition]))
-        const elsewhere = (customer: string): number => 1 - partitionOf.get(customer)!
+        const elsewhere = (customer: string): number => partitionOf.get(customer) === 0 ? 1 : 0
         await h.produce('orders', [
           { key: 'o1', value: '{"customer":"c1","total":5}', partition: elsewhere('c1') },
           { key: 'o2', value: '{"customer":"c2","total":7}', partition: elsewhere('c2') }])
@@ -188,6 +189,9 @@ describe('stream–table joins', () => {
         expect((await h.read('out')).map(r => `${r.key}=${r.value}`).sort())
           .toEqual(['c1=Ada:5', 'c2=Bob:7'])
         expect(t.describe().subTopologies.length).toBe(2)
+        const [repartition] = await h.weir.admin().describeTopics(
+          ['rekeyed-join-orders-by-customer-repartition'])
+        expect(repartition?.partitions).toBe(3)
       } finally {
         await h.close()
       }

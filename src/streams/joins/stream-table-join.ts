@@ -40,6 +40,11 @@ export interface VersionedLookup<T> {
 export interface StreamTableJoinOptions<T> {
   /** Look the table up at the record's time rather than at processing time. */
   readonly versioned?: VersionedLookup<T>
+  /**
+   * Names the repartition topic of a re-keyed stream, `<appId>-<name>-repartition`; by default
+   * the versions store's name, else `join-<n>` with n the node's position in the topology.
+   */
+  readonly name?: string
 }
 
 /** One version of a table key: its timestamp and value (null: deleted then). */
@@ -54,7 +59,8 @@ export function joinStreamTable<V, T, J, K>(kind: StreamTableJoinKind, stream: K
     : versionsSpec(options.versioned)
   const retention = options.versioned?.historyRetentionMs ?? 0
   const name = kind === 'inner' ? 'join' : 'leftJoin'
-  const lookup = tagOperator({ kind: 'stateful', name, stores: versions ? [versions] : [] },
+  const lookup = tagOperator({ kind: 'stateful', name, stores: versions ? [versions] : [],
+    ...options.name === undefined ? {} : { repartitionName: options.name } },
     operate<V, J>(name, (subscriber, host) => {
       const current = host.store(table.store)
       const history = versions && host.store(versions.name)
