@@ -126,5 +126,20 @@ export type { StreamsMetricsSnapshot } from './streams/runtime/streams-metrics.t
 export {
   sessionAggregate, sessionCount, sessionReduce, type SessionValue, type StoredSession,
 } from './streams/operators/session-aggregate.ts'
+export {
+  type ClosingWindows, suppress, untilWindowCloses, type UntilWindowCloses, type WindowResult,
+} from './streams/operators/suppress.ts'
+export type {
+  StreamTableJoinKind, StreamTableJoinOptions, VersionedLookup,
+} from './streams/joins/stream-table-join.ts'
+export type { TableJoinKind, TableJoinOptions } from './streams/joins/table-table-join.ts'
+export type {
+  ForeignKeyJoinKind, ForeignKeyJoinOptions,
+} from './streams/joins/foreign-key-join.ts'
 export { TimeWindows, type TimeWindow } from './streams/windows/time-windows.ts'
 export { SessionWindows, type SessionWindow } from './streams/windows/session-windows.ts'
+export {
+  slidingAggregate, slidingCount, slidingReduce, type StoredSlidingWindow,
+  type StoredSlidingWindows,
+} from './streams/operators/sliding-aggregate.ts'
+export { SlidingWindows } from './streams/windows/sliding-windows.ts'

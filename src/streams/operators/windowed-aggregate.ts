@@ -31,7 +31,7 @@ export interface WindowedStoreOptions<A> extends StoreOptions<A> {
 }
 
 /** A sink that writes bytes as they are (a record as it was read). */
-function rawTarget(topic: string): SinkTarget {
+export function rawTarget(topic: string): SinkTarget {
   const raw = (bytes: unknown): Buffer | null => bytes as Buffer | null
   return { topic, serializeKey: raw, serializeValue: raw }
 }
