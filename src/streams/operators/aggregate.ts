@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs'
-import { keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
+import { aggregateStep, keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
 
 /**
  * Folds the values of each key into an aggregate kept in a store, and emits the new aggregate for
@@ -12,5 +12,5 @@ import { keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
 export function aggregate<V, A>(initial: () => A, add: (aggregate: A, value: V, key: unknown) => A,
   options: StoreOptions<A>): OperatorFunction<V, A> {
   return keyedFold<V, A>('aggregate', storeSpec('aggregate', options),
-    (current, value, key) => add(current === undefined ? initial() : current, value, key))
+    aggregateStep(initial, add))
 }

@@ -1,8 +1,7 @@
 import type { OperatorFunction } from 'rxjs'
-import { keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
+import { countStep, keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
 
 /** Counts the records of each key in a store and emits the new count for every record. */
 export function count<V>(options: StoreOptions<number>): OperatorFunction<V, number> {
-  return keyedFold<V, number>('count', storeSpec('count', options),
-    current => (current ?? 0) + 1)
+  return keyedFold<V, number>('count', storeSpec('count', options), countStep)
 }

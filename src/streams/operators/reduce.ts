@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs'
-import { keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
+import { reduceStep, keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
 
 /**
  * Combines the values of each key (the first value as it is, then `combine(previous, value)`),
@@ -8,5 +8,5 @@ import { keyedFold, type StoreOptions, storeSpec } from './store-internals.ts'
 export function reduce<V>(combine: (previous: V, value: V, key: unknown) => V,
   options: StoreOptions<V>): OperatorFunction<V, V> {
   return keyedFold<V, V>('reduce', storeSpec('reduce', options),
-    (current, value, key) => current === undefined ? value : combine(current, value, key))
+    reduceStep(combine))
 }

@@ -45,7 +45,9 @@ import { operate } from '../operate.ts'
 import { currentRecord } from '../processing-context.ts'
 import { json, type Serde } from '../serdes.ts'
 import type { SlidingWindows } from '../windows/sliding-windows.ts'
-import { storeSpec, sweepInterval } from './store-internals.ts'
+import {
+  aggregateStep, countStep, reduceStep, storeSpec, sweepInterval,
+} from './store-internals.ts'
 import { rawTarget, type WindowedStoreOptions, type WindowedValue } from './windowed-aggregate.ts'
 
 /** One window of a key, as stored: [start, start + time difference], both inclusive. */
@@ -220,20 +222,18 @@ function slidingFold<V, A>(name: string, windows: SlidingWindows,
 export function slidingAggregate<V, A>(windows: SlidingWindows, initial: () => A,
   add: (aggregate: A, value: V, key: unknown) => A, options: WindowedStoreOptions<A>):
   OperatorFunction<V, WindowedValue<A>> {
-  return slidingFold<V, A>('slidingAggregate', windows, options,
-    (current, value, key) => add(current === undefined ? initial() : current, value, key))
+  return slidingFold<V, A>('slidingAggregate', windows, options, aggregateStep(initial, add))
 }
 
 /** Counts each sliding window's records; emits each window's new count. */
 export function slidingCount<V>(windows: SlidingWindows, options: WindowedStoreOptions<number>):
 OperatorFunction<V, WindowedValue<number>> {
-  return slidingFold<V, number>('slidingCount', windows, options, current => (current ?? 0) + 1)
+  return slidingFold<V, number>('slidingCount', windows, options, countStep)
 }
 
 /** Combines each sliding window's values with `combine`; emits each window's new result. */
 export function slidingReduce<V>(windows: SlidingWindows,
   combine: (current: V, value: V, key: unknown) => V, options: WindowedStoreOptions<V>):
   OperatorFunction<V, WindowedValue<V>> {
-  return slidingFold<V, V>('slidingReduce', windows, options,
-    (current, value, key) => current === undefined ? value : combine(current, value, key))
+  return slidingFold<V, V>('slidingReduce', windows, options, reduceStep(combine))
 }

@@ -39,6 +39,24 @@ export function storeSpec<V>(operator: string, options: StoreOptions<V>): StoreS
     valueSerde: (options.serde ?? json<V>()) as Serde<unknown> }
 }
 
+/** How a fold takes the next value: the current result (undefined at first) → the next. */
+export type FoldStep<V, A> = (current: A | undefined, value: V, key: unknown) => A
+
+/** aggregate's step: `initial()` first, then `add`. */
+export function aggregateStep<V, A>(initial: () => A,
+  add: (aggregate: A, value: V, key: unknown) => A): FoldStep<V, A> {
+  return (current, value, key) => add(current === undefined ? initial() : current, value, key)
+}
+
+/** reduce's step: the first value as it is, then `combine`. */
+export function reduceStep<V>(combine: (current: V, value: V, key: unknown) => V):
+FoldStep<V, V> {
+  return (current, value, key) => current === undefined ? value : combine(current, value, key)
+}
+
+/** count's step. */
+export const countStep: FoldStep<unknown, number> = current => (current ?? 0) + 1
+
 /**
  * How far stream time moves between expiry sweeps of a store with this retention: half of it,
  * as Kafka's segmented window stores drop a segment (retention / 2) at a time.

@@ -23,7 +23,9 @@ import { currentRecord, type SinkTarget } from '../processing-context.ts'
 import { defaultKeySerde } from '../serdes.ts'
 import { type WindowedKey, windowedKeySerde } from '../windows/window-key.ts'
 import type { TimeWindow, TimeWindows } from '../windows/time-windows.ts'
-import { type StoreOptions, storeSpec, sweepInterval } from './store-internals.ts'
+import {
+  aggregateStep, countStep, reduceStep, type StoreOptions, storeSpec, sweepInterval,
+} from './store-internals.ts'
 
 export interface WindowedStoreOptions<A> extends StoreOptions<A> {
   /** Where records late for all their windows go, as read (the topic must exist). */
@@ -85,21 +87,18 @@ function windowedFold<V, A>(name: string, windows: TimeWindows,
 export function windowedAggregate<V, A>(windows: TimeWindows, initial: () => A,
   add: (aggregate: A, value: V, key: unknown) => A, options: WindowedStoreOptions<A>):
   OperatorFunction<V, WindowedValue<A>> {
-  return windowedFold<V, A>('windowedAggregate', windows, options,
-    (current, value, key) => add(current === undefined ? initial() : current, value, key))
+  return windowedFold<V, A>('windowedAggregate', windows, options, aggregateStep(initial, add))
 }
 
 /** Counts each window's records; emits each window's new count. */
 export function windowedCount<V>(windows: TimeWindows, options: WindowedStoreOptions<number>):
 OperatorFunction<V, WindowedValue<number>> {
-  return windowedFold<V, number>('windowedCount', windows, options,
-    current => (current ?? 0) + 1)
+  return windowedFold<V, number>('windowedCount', windows, options, countStep)
 }
 
 /** Combines each window's values with `combine`; emits each window's new result. */
 export function windowedReduce<V>(windows: TimeWindows,
   combine: (current: V, value: V, key: unknown) => V, options: WindowedStoreOptions<V>):
   OperatorFunction<V, WindowedValue<V>> {
-  return windowedFold<V, V>('windowedReduce', windows, options,
-    (current, value, key) => current === undefined ? value : combine(current, value, key))
+  return windowedFold<V, V>('windowedReduce', windows, options, reduceStep(combine))
 }

@@ -15,15 +15,7 @@
  * records. A record whose every window is closed — the last one that could hold it is [t, t + d]
  * — is late and dropped whole (KStreamSlidingWindowAggregate: t + 1 + d ≤ stream time − grace).
  */
-import { WeirError } from '../../errors.ts'
-
-function checkDuration(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new WeirError('WEIR_ERR_STREAMS_TOPOLOGY', `${name} must be an integer number of `
-      + `milliseconds ≥ ${min}, got ${value}.`)
-  }
-  return value
-}
+import { checkDuration } from './time-windows.ts'
 
 export class SlidingWindows {
   private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}

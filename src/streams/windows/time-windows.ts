@@ -19,7 +19,8 @@ export interface TimeWindow {
   readonly end: number
 }
 
-function checkDuration(name: string, value: number, min: number): number {
+/** A duration option, checked: an integer number of ms ≥ `min`. */
+export function checkDuration(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new WeirError('WEIR_ERR_STREAMS_TOPOLOGY', `${name} must be an integer number of `
       + `milliseconds ≥ ${min}, got ${value}.`)
