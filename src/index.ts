@@ -136,6 +136,8 @@ export type { TableJoinKind, TableJoinOptions } from './streams/joins/table-tabl
 export type {
   ForeignKeyJoinKind, ForeignKeyJoinOptions,
 } from './streams/joins/foreign-key-join.ts'
+export type { StreamJoinKind, StreamJoinOptions } from './streams/joins/stream-stream-join.ts'
+export { JoinWindows } from './streams/joins/join-windows.ts'
 export { TimeWindows, type TimeWindow } from './streams/windows/time-windows.ts'
 export { SessionWindows, type SessionWindow } from './streams/windows/session-windows.ts'
 export {

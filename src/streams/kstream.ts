@@ -11,6 +11,8 @@ import type { Topology } from './topology.ts'
 import { to, type ToOptions } from './operators/to.ts'
 import { toTable, type ToTableOptions } from './operators/to-table.ts'
 import { joinStreamTable, type StreamTableJoinOptions } from './joins/stream-table-join.ts'
+import { joinStreams, type StreamJoinOptions } from './joins/stream-stream-join.ts'
+import type { JoinWindows } from './joins/join-windows.ts'
 import { joinTables, type TableJoinOptions } from './joins/table-table-join.ts'
 import { type ForeignKeyJoinOptions, joinOnForeignKey } from './joins/foreign-key-join.ts'
 
@@ -67,18 +69,48 @@ export class KStream<V, K = string> {
 
   /**
    * Joins each record with the table's value for its key; records whose key the table lacks
-   * are dropped (joins/stream-table-join.ts: which value a record sees, co-partitioning).
+   * are dropped (joins/stream-table-join.ts: which value a record sees, co-partitioning). With
+   * another stream and JoinWindows, joins records of both whose times are within the window
+   * (joins/stream-stream-join.ts).
    */
   join<T, J>(table: KTable<T, K>, joiner: (value: V, tableValue: T, key: K) => J,
-    options?: StreamTableJoinOptions<T>): KStream<J, K> {
-    return joinStreamTable('inner', this, table, joiner as (value: V, tableValue: T | null,
-      key: K) => J, options)
+    options?: StreamTableJoinOptions<T>): KStream<J, K>
+  join<R, J>(other: KStream<R, K>, joiner: (left: V, right: R, key: K) => J,
+    windows: JoinWindows, options: StreamJoinOptions<V, R>): KStream<J, K>
+  join(other: KTable<unknown, K> | KStream<unknown, K>, ...rest: unknown[]): KStream<unknown, K> {
+    return this.joinAs('inner', other, rest)
   }
 
-  /** Like join(), but a record whose key the table lacks is joined with null. */
+  /**
+   * Like join(), but a record finding nothing is joined with null: at once with a table; with a
+   * stream, once its window has closed without a match.
+   */
   leftJoin<T, J>(table: KTable<T, K>, joiner: (value: V, tableValue: T | null, key: K) => J,
-    options?: StreamTableJoinOptions<T>): KStream<J, K> {
-    return joinStreamTable('left', this, table, joiner, options)
+    options?: StreamTableJoinOptions<T>): KStream<J, K>
+  leftJoin<R, J>(other: KStream<R, K>, joiner: (left: V, right: R | null, key: K) => J,
+    windows: JoinWindows, options: StreamJoinOptions<V, R>): KStream<J, K>
+  leftJoin(other: KTable<unknown, K> | KStream<unknown, K>, ...rest: unknown[]):
+  KStream<unknown, K> {
+    return this.joinAs('left', other, rest)
+  }
+
+  /** Like leftJoin() with a stream, for records of both sides: the side missing is null. */
+  outerJoin<R, J>(other: KStream<R, K>, joiner: (left: V | null, right: R | null, key: K) => J,
+    windows: JoinWindows, options: StreamJoinOptions<V, R>): KStream<J, K> {
+    return joinStreams('outer', this, other, joiner, windows, options)
+  }
+
+  private joinAs(kind: 'inner' | 'left', other: KTable<unknown, K> | KStream<unknown, K>,
+    rest: unknown[]): KStream<unknown, K> {
+    type Joiner = (left: V | null, right: unknown, key: K) => unknown
+    if (other instanceof KTable) {
+      const [joiner, options] = rest as [Joiner, StreamTableJoinOptions<unknown> | undefined]
+      return joinStreamTable(kind, this, other, joiner as (value: V, row: unknown, key: K) =>
+        unknown, options)
+    }
+    const [joiner, windows, options] = rest as [Joiner, JoinWindows,
+      StreamJoinOptions<V, unknown>]
+    return joinStreams(kind, this, other, joiner, windows, options)
   }
 }
 
