@@ -66,6 +66,10 @@ export const errorCodes = [
   'WEIR_ERR_SERVER_BUSY',
   'WEIR_ERR_SERVER_SHUTTING_DOWN',
   'WEIR_ERR_SERVER_INTERNAL',
+  'WRONG_EXPECTED_VERSION',
+  'WEIR_ERR_ES_DEFINITION',
+  'WEIR_ERR_ES_REQUEST',
+  'WEIR_ERR_ES_REJECTED',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -135,6 +139,10 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   WEIR_ERR_SERVER_BUSY: { retriable: true },
   WEIR_ERR_SERVER_SHUTTING_DOWN: { retriable: true },
   WEIR_ERR_SERVER_INTERNAL: { retriable: false },
+  WRONG_EXPECTED_VERSION: { retriable: false },
+  WEIR_ERR_ES_DEFINITION: { retriable: false },
+  WEIR_ERR_ES_REQUEST: { retriable: false },
+  WEIR_ERR_ES_REJECTED: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')

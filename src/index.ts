@@ -145,3 +145,18 @@ export {
   type StoredSlidingWindows,
 } from './streams/operators/sliding-aggregate.ts'
 export { SlidingWindows } from './streams/windows/sliding-windows.ts'
+
+// Event sourcing (docs/event-sourcing.md)
+export {
+  type Aggregate, type AggregateDefinition, type Decision, defineAggregate, type ExpectedVersion,
+  isRejection, reject, type Rejection,
+} from './es/aggregate.ts'
+export { AggregateClient, type AggregateClientOptions } from './es/aggregate-client.ts'
+export {
+  type AggregateEntry, aggregateStore, aggregateTopics, aggregateTopology,
+} from './es/aggregate-topology.ts'
+export {
+  aggregateAppId, eventsTopic, type Outcome, type Reply, repliesTopic, type Request,
+  requestsTopic, snapshotsTopic, type StoredEvent,
+} from './es/envelopes.ts'
+export { CommandRejectedError, WrongExpectedVersionError } from './es/es-errors.ts'
