@@ -10,6 +10,7 @@ import { consume } from './commands/consume.ts'
 import { groupsDelete, groupsDescribe, groupsList, groupsReset } from './commands/groups.ts'
 import { lag } from './commands/lag.ts'
 import { produce } from './commands/produce.ts'
+import { projectionRebuild } from './commands/projection.ts'
 import { quickstart } from './commands/quickstart.ts'
 import { run } from './commands/run.ts'
 import { serve } from './commands/serve.ts'
@@ -21,18 +22,20 @@ const sections: ReadonlyArray<readonly [string, readonly Command[]]> = [
   ['topics', [topicsList, topicsCreate, topicsDelete, topicsDescribe]],
   ['records', [produce, consume]],
   ['groups', [groupsList, groupsDescribe, groupsReset, groupsDelete, lag]],
-  ['streams', [run]],
+  ['streams', [run, projectionRebuild]],
   ['embedded check', [quickstart]],
 ]
 
 const commands = sections.flatMap(([, list]) => list)
 /** Words that start a two-word command: `topics`, `groups`. */
 const groups = new Set(commands.filter(c => c.name.includes(' ')).map(c => c.name.split(' ')[0]!))
+/** The column of the summaries in usages: after the longest name ('projection rebuild'). */
+const nameWidth = Math.max(...commands.map(c => c.name.length)) + 2
 
 const usage = `usage: weir <command> [options]      weir <command> --help: its options
 
 ${sections.map(([title, list]) => `${title}:\n${list.map(command =>
-    `  ${command.name.padEnd(17)}${command.summary}`).join('\n')}`).join('\n')}
+    `  ${command.name.padEnd(nameWidth)}${command.summary}`).join('\n')}`).join('\n')}
 
 Client commands reach a server with --url (default $WEIR_URL, else ${DEFAULT_URL}) and
 --token (default $WEIR_TOKEN), or open an embedded broker with --dir PATH (not while a server
@@ -50,7 +53,7 @@ exit codes:
 function groupUsage(group: string): string {
   const list = commands.filter(command => command.name.startsWith(`${group} `))
   return `usage: weir ${group} <${list.map(c => c.name.split(' ')[1]).join('|')}> [options]\n\n`
-    + list.map(c => `  ${c.name.padEnd(17)}${c.summary}`).join('\n')
+    + list.map(c => `  ${c.name.padEnd(nameWidth)}${c.summary}`).join('\n')
     + `\n\nweir ${group} <command> --help: its options\n`
 }
 

@@ -11,7 +11,7 @@ import { weir } from './cli-helpers.ts'
 
 const commands = ['serve', 'topics list', 'topics create', 'topics delete', 'topics describe',
   'produce', 'consume', 'groups list', 'groups describe', 'groups reset', 'groups delete', 'lag',
-  'run', 'quickstart']
+  'run', 'projection rebuild', 'quickstart']
 
 describe('weir usage', () => {
   it('--help (or -h) on every command prints its usage on stdout and exits 0', async () => {

@@ -81,7 +81,7 @@ ${connectionHelp}
   },
 }
 
-async function createDeclaredTopics(weir: Weir, module: TopologyModule,
+export async function createDeclaredTopics(weir: Weir, module: TopologyModule,
   partitions: number | undefined): Promise<void> {
   const admin = weir.admin()
   const existing = new Set((await admin.listTopics()).map(topic => topic.name))
@@ -101,7 +101,11 @@ function describeFlow(topology: Topology): string {
   return `${sources.join(', ')} → ${sinks.join(', ') || '(no output topics)'}`
 }
 
-function defaultInstanceId(stateDir: string, appId: string): string {
+/**
+ * The instance id of an app run from `stateDir` (and `weir projection rebuild`): the same each
+ * time, so a restarted app fences at once a transaction its predecessor left open.
+ */
+export function defaultInstanceId(stateDir: string, appId: string): string {
   const digest = createHash('sha256').update(`${resolve(stateDir)}\n${appId}`).digest('hex')
     .slice(0, 8)
   return `${hostname()}-${digest}`
