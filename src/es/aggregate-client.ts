@@ -120,6 +120,8 @@ export class AggregateClient<S, C, E, R = string> {
       case 'wrong-expected-version':
         throw new WrongExpectedVersionError(id, expected, outcome.actualVersion)
       case 'rejected': throw new CommandRejectedError(id, outcome.rejection)
+      case 'invalid': throw new WeirError('WEIR_ERR_ES_REQUEST', `The writer of ${id} refused `
+        + `the request: ${outcome.reason}.`)
       default: throw new Error(`unexpected outcome ${outcome.kind}`)
     }
   }

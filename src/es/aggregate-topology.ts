@@ -61,6 +61,27 @@ type Output =
   | { readonly to: 'replies', readonly key: string, readonly value: Reply<unknown, unknown> }
   | { readonly to: 'snapshots', readonly value: { version: number, state: unknown } }
 
+/**
+ * What is wrong with a request read from the topic, if anything: anyone can write to it, and a
+ * malformed request must be answered, not stop the writer.
+ */
+export function requestProblem(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null) return 'a request is a JSON object'
+  const { requestId, expectedVersion, body } = request as Partial<Request<unknown, unknown>>
+  if (typeof requestId !== 'string' || requestId.length === 0) return 'requestId is missing'
+  const versionOk = expectedVersion === 'any' || expectedVersion === 'no-stream'
+    || (typeof expectedVersion === 'number' && Number.isSafeInteger(expectedVersion)
+      && expectedVersion >= 0)
+  if (!versionOk) return `expectedVersion ${JSON.stringify(expectedVersion)} is not 'any', `
+    + "'no-stream' or an integer ≥ 0"
+  if (typeof body !== 'object' || body === null) return 'body is missing'
+  const { kind, events, command } = body as { kind?: unknown, events?: unknown,
+    command?: unknown }
+  if (kind === 'append') return Array.isArray(events) ? undefined : 'an append needs events'
+  if (kind === 'command') return command === undefined ? 'a command is missing' : undefined
+  return kind === 'load' ? undefined : `body.kind ${JSON.stringify(kind)} is unknown`
+}
+
 /** The aggregate's state at its version. */
 export function stateOf<S, C, E, R>(aggregate: Aggregate<S, C, E, R>,
   entry: AggregateEntry<S, E> | undefined): S {
@@ -123,6 +144,11 @@ export function aggregateTopology<S, C, E, R>(aggregate: Aggregate<S, C, E, R>):
       }
       if (seen !== undefined) {
         reply(seen.outcome)
+        return
+      }
+      const invalid = requestProblem(request)
+      if (invalid !== undefined) {
+        reply({ kind: 'invalid', reason: invalid })
         return
       }
       const { outcome, events, next } = applyRequest(aggregate, entry, request)

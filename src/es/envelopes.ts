@@ -30,6 +30,8 @@ export type Outcome<S, R> =
   | { readonly kind: 'loaded', readonly version: number, readonly state: S }
   | { readonly kind: 'wrong-expected-version', readonly actualVersion: number }
   | { readonly kind: 'rejected', readonly rejection: R }
+  /** The request was malformed (written by hand or by another program); nothing was done. */
+  | { readonly kind: 'invalid', readonly reason: string }
 
 /** A reply, keyed by the request's `replyTo` on `<type>-replies`. */
 export interface Reply<S, R> {

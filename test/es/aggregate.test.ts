@@ -11,7 +11,8 @@
  *   state of folding every event of the stream from the initial state.
  * Examples: of two appends expecting the same version exactly one succeeds and the other gets
  * WRONG_EXPECTED_VERSION with the actual version; 'no-stream' and 'any'; a request sent twice
- * with one id appends once and gets the same outcome twice; a rejected command writes nothing.
+ * with one id appends once and gets the same outcome twice; malformed requests write nothing and
+ * leave the writer running; a rejected command writes nothing.
  *
  * Method: the aggregate's writer runs as a streams app (exactly once) on an embedded broker;
  * clients are real AggregateClients; the event stream is read back with read_committed.
@@ -187,6 +188,12 @@ describe('aggregates', () => {
       await h.produce(requestsTopic('account'), [
         { key: 'acc-4', value: JSON.stringify(request) },
         { key: 'acc-4', value: JSON.stringify(request) }])
+      // Malformed requests (anyone can write the topic) are answered, not fatal to the writer.
+      await h.produce(requestsTopic('account'), [
+        { key: 'acc-4', value: JSON.stringify({ ...request, requestId: 'r-2',
+          expectedVersion: -3 }) },
+        { key: 'acc-4', value: JSON.stringify({ requestId: 'r-3', expectedVersion: 'any',
+          body: { kind: 'erase' } }) }])
       await app.caughtUp()
       expect((await streamOf(h, 'acc-4')).map(e => e.version)).toEqual([1])
       await expect(client!.execute('acc-4', { type: 'withdraw', amount: 10 }))
