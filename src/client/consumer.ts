@@ -153,7 +153,10 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
           throw error
         }
         try {
-          await this.listener.onPartitionsAssigned?.([...partitions])
+          // Positioning awaited the broker: a rebalance or a lost session may have taken some
+          // of these partitions away meanwhile. The listener hears of the ones still owned.
+          const owned = partitions.filter(tp => this.subscriptions.get(tp) !== undefined)
+          await this.listener.onPartitionsAssigned?.(owned)
         } finally {
           for (const tp of partitions) {
             const state = this.subscriptions.get(tp)
