@@ -180,8 +180,8 @@ describe('aggregates', () => {
     })
   }, 60_000)
 
-  it('a request sent twice with one id appends once and is answered the same twice; a '
-    + 'rejected command writes nothing', async () => {
+  it('a request sent twice with one id appends once; malformed requests write nothing and '
+    + 'leave the writer running; a rejected command writes nothing', async () => {
     await world(100, 1, async (h, app, [client]) => {
       const request = { requestId: 'r-1', expectedVersion: 'any',
         body: { kind: 'append', events: [{ type: 'deposited', amount: 3 }] } }

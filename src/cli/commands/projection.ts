@@ -29,7 +29,7 @@ import { WeirError } from '../../errors.ts'
 import { type Command, EXIT_OK, writeOut } from '../command.ts'
 import { connectionHelp, connectionOptions, withConnection } from '../connection.ts'
 import { loadTopologyModule } from '../topology-module.ts'
-import { createDeclaredTopics, defaultInstanceId } from './run.ts'
+import { appPlacement, createDeclaredTopics } from './run.ts'
 
 const RECONNECT_TIMEOUT_MS = 30_000
 /** Long: a rebuild replays the whole input, which may take much longer than a test's catch-up. */
@@ -175,10 +175,7 @@ ${connectionHelp}
     const topology = await module.build(args.string('app-id'))
     return withConnection(args, async ({ weir, dir }) => {
       await createDeclaredTopics(weir, module, undefined)
-      const stateDir = args.string('state-dir') ?? (dir === undefined ? './weir-state'
-        : join(dir, 'streams'))
-      const instanceId = args.string('instance-id')
-        ?? defaultInstanceId(stateDir, topology.appId)
+      const { stateDir, instanceId } = appPlacement(args, dir, topology.appId)
       await writeOut(`rebuilding projection ${topology.appId} from ${file} `
         + `(${module.exportName})\n`)
       const started = performance.now()

@@ -19,7 +19,9 @@ import type { Weir } from '../../client/weir.ts'
 import type { StreamsApp } from '../../streams/streams-app.ts'
 import type { Topology } from '../../streams/topology.ts'
 import { systemScheduler } from '../../util/clock.ts'
-import { type Command, EXIT_OK, firstSignal, UsageError, writeOut } from '../command.ts'
+import {
+  type Command, EXIT_OK, firstSignal, type Parsed, UsageError, writeOut,
+} from '../command.ts'
 import { connectionHelp, connectionOptions, withConnection } from '../connection.ts'
 import { loadTopologyModule, type TopologyModule } from '../topology-module.ts'
 
@@ -67,10 +69,7 @@ ${connectionHelp}
     const topology = await module.build(args.string('app-id'))
     return withConnection(args, async ({ weir, dir }) => {
       await createDeclaredTopics(weir, module, partitions)
-      const stateDir = args.string('state-dir') ?? (dir === undefined ? './weir-state'
-        : join(dir, 'streams'))
-      const instanceId = args.string('instance-id')
-        ?? defaultInstanceId(stateDir, topology.appId)
+      const { stateDir, instanceId } = appPlacement(args, dir, topology.appId)
       const app = await topology.start({ weir, stateDir, processing, instanceId })
       await writeOut(`started app ${topology.appId} (${processing}) from ${file} `
         + `(${module.exportName}): ${describeFlow(topology)}; state in `
@@ -99,6 +98,18 @@ function describeFlow(topology: Topology): string {
     .filter(topic => !internal.has(topic))
   const sinks = [...new Set(description.subTopologies.flatMap(sub => sub.sinks))]
   return `${sources.join(', ')} → ${sinks.join(', ') || '(no output topics)'}`
+}
+
+/**
+ * Where an app run by the CLI keeps its state (`--state-dir`, else `<dir>/streams` next to an
+ * embedded broker's data, else ./weir-state) and which instance id it takes (`--instance-id`,
+ * else `defaultInstanceId`): `weir run` and `weir projection rebuild` must agree on both.
+ */
+export function appPlacement(args: Parsed, dir: string | undefined, appId: string):
+{ stateDir: string, instanceId: string } {
+  const stateDir = args.string('state-dir') ?? (dir === undefined ? './weir-state'
+    : join(dir, 'streams'))
+  return { stateDir, instanceId: args.string('instance-id') ?? defaultInstanceId(stateDir, appId) }
 }
 
 /**
