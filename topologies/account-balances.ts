@@ -16,24 +16,26 @@
  * not the wall clock of the projection: a rebuild must reproduce it exactly.
  */
 import {
-  type CreateTopicRequest, eventsTopic, process, type StoredEvent, topology, type Topology,
+  aggregateTopics, type CreateTopicRequest, eventsTopic, process, type StoredEvent, topology,
+  type Topology,
 } from '../src/index.ts'
+import { type AccountEvent, accountType, balanceChange } from './accounts.ts'
 
 /** The `account` aggregate's events (written by its single writer, src/es). */
-export const accountEventsTopic = eventsTopic('account')
+export const accountEventsTopic = eventsTopic(accountType)
 export const accountBalancesTopic = 'account-balances'
 /** Per-account balances, keyed by account id. */
 export const accountBalancesStore = 'account-balances'
 
-export type AccountEvent =
-  | { readonly type: 'deposited', readonly amount: number }
-  | { readonly type: 'withdrawn', readonly amount: number }
+export type { AccountEvent }
 
 /** The read model of one account. */
 export interface AccountBalance {
   readonly accountId: string
   /** Deposits minus withdrawals, in the events' unit (integers stay exact). */
   readonly balance: number
+  /** Whether the account was closed (it then refuses deposits and withdrawals, not refunds). */
+  readonly closed: boolean
   /** The version of the last event applied (1 for the account's first event). */
   readonly version: number
   /** Epoch ms of the record that carried the last event applied. */
@@ -48,8 +50,8 @@ export function applyAccountEvent(current: AccountBalance | undefined, accountId
   stored: StoredEvent<AccountEvent>, timestamp?: number): AccountBalance | undefined {
   if (current !== undefined && stored.version <= current.version) return undefined
   const { event } = stored
-  const delta = event.type === 'deposited' ? event.amount : -event.amount
-  return { accountId, balance: (current?.balance ?? 0) + delta, version: stored.version,
+  return { accountId, balance: (current?.balance ?? 0) + balanceChange(event),
+    closed: (current?.closed ?? false) || event.type === 'closed', version: stored.version,
     ...(timestamp === undefined ? {} : { updatedAt: timestamp }) }
 }
 
@@ -87,6 +89,10 @@ export function accountBalances(appId = 'account-balances'): Topology {
 
 /** The topics the projection reads and writes (the balances topic is compacted). */
 export function accountBalancesTopics(partitions = 3): CreateTopicRequest[] {
-  return [{ topic: accountEventsTopic, partitions },
+  // The events topic as the aggregate creates it (kept forever): whichever app creates it first
+  // decides its retention, and a projection must not be the one that loses events.
+  const events = aggregateTopics(accountType, partitions)
+    .filter(request => request.topic === accountEventsTopic)
+  return [...events,
     { topic: accountBalancesTopic, partitions, config: { cleanupPolicy: 'compact' } }]
 }

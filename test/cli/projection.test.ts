@@ -18,6 +18,7 @@ import {
   type AccountBalance, accountBalances, accountBalancesStore, accountBalancesTopics,
   type AccountEvent, accountEventsTopic,
 } from '../../topologies/account-balances.ts'
+import { balanceChange } from '../../topologies/accounts.ts'
 import { quickStart } from '../helpers/streams-fixtures.ts'
 import { spawnWeir, weir, weirOk } from './cli-helpers.ts'
 
@@ -52,8 +53,7 @@ function expected(): Array<[string, number, number]> {
   for (const { key, stored } of events()) {
     const [, balance, version] = rows.get(key) ?? [key, 0, 0]
     if (stored.version <= version) continue
-    const amount = stored.event.type === 'deposited' ? stored.event.amount : -stored.event.amount
-    rows.set(key, [key, balance + amount, stored.version])
+    rows.set(key, [key, balance + balanceChange(stored.event), stored.version])
   }
   return [...rows.values()].sort((a, b) => a[0].localeCompare(b[0]))
 }

@@ -48,8 +48,10 @@ type Step =
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('event' as const),
     account: fc.constantFrom(...accountIds),
-    event: fc.record({ type: fc.constantFrom('deposited' as const, 'withdrawn' as const),
-      amount: fc.integer({ min: 1, max: 1_000 }) }) }) },
+    event: fc.oneof({ weight: 8, arbitrary: fc.record({
+      type: fc.constantFrom('deposited' as const, 'withdrawn' as const),
+      amount: fc.integer({ min: 1, max: 1_000 }) }) },
+    { weight: 1, arbitrary: fc.constant({ type: 'closed' as const }) }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('redeliver' as const),
     account: fc.constantFrom(...accountIds), back: fc.nat({ max: 5 }) }) },
 )
@@ -76,15 +78,18 @@ function records(chunks: ReadonlyArray<readonly Step[]>): Keyed[][] {
   }))
 }
 
+interface ModelBalance { balance: number, closed: boolean, version: number }
+
 /** Per account, the balance and version of its distinct events (redeliveries change nothing). */
-function model(written: readonly Keyed[]): Map<string, { balance: number, version: number }> {
-  const accounts = new Map<string, { balance: number, version: number }>()
+function model(written: readonly Keyed[]): Map<string, ModelBalance> {
+  const accounts = new Map<string, ModelBalance>()
   for (const { key, stored } of written) {
-    const account = accounts.get(key) ?? { balance: 0, version: 0 }
+    const account = accounts.get(key) ?? { balance: 0, closed: false, version: 0 }
     if (stored.version !== account.version + 1) continue // seen already
-    const amount = stored.event.amount
-    accounts.set(key, { version: stored.version,
-      balance: account.balance + (stored.event.type === 'deposited' ? amount : -amount) })
+    const { event } = stored
+    accounts.set(key, { version: stored.version, closed: account.closed || event.type === 'closed',
+      balance: account.balance + (event.type === 'deposited' ? event.amount
+        : event.type === 'withdrawn' ? -event.amount : 0) })
   }
   return accounts
 }
@@ -137,7 +142,7 @@ describe('account-balances projection rebuild', () => {
       try {
         const liveRows = await live(h, accountBalances(), chunks)
         expect(liveRows.map(({ key, value }) => [key, { balance: value.balance,
-          version: value.version }])).toEqual(byKeyBytes(model(written))
+          closed: value.closed, version: value.version }])).toEqual(byKeyBytes(model(written))
           .map(({ key, value }) => [key, value]))
         expect(await rebuild(h, accountBalances())).toEqual(liveRows)
         const output = await committedByKey<AccountBalance>(h.weir, accountBalancesTopic)
@@ -228,7 +233,7 @@ function depositsOnly(): Topology {
         if (current !== undefined && stored.version <= current.version) return
         const amount = stored.event.type === 'deposited' ? stored.event.amount : 0
         const next = { accountId: key, balance: (current?.balance ?? 0) + amount,
-          version: stored.version }
+          closed: false, version: stored.version }
         balances.put(key, next)
         context.forward(next)
       },
