@@ -44,6 +44,8 @@ export class AggregateClient<S, C, E, R = string> {
   private readonly pending = new Map<string, Pending>()
   private readonly polling: Promise<void>
   private closed = false
+  /** Why replies are no longer read, if they are not. */
+  private failure: WeirError | undefined
 
   private constructor(
     private readonly aggregate: Aggregate<S, C, E, R>,
@@ -131,6 +133,8 @@ export class AggregateClient<S, C, E, R = string> {
     if (this.closed) {
       throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The aggregate client is closed.')
     }
+    // Replies are no longer read: fail now rather than after requestTimeoutMs.
+    if (this.failure !== undefined) throw this.failure
     if (id.length === 0) throw new WeirError('WEIR_ERR_ES_REQUEST', 'An aggregate id is empty.')
     const request: Request<C, E> = { requestId: randomUUID(), replyTo: this.clientId,
       expectedVersion, body }
@@ -154,8 +158,9 @@ export class AggregateClient<S, C, E, R = string> {
     try {
       for await (const batch of this.replies) {
         for (const record of batch.records) {
-          if (record.value === null) continue
-          const reply = JSON.parse(record.value.toString()) as Reply<unknown, unknown>
+          const reply = parseReply(record.value)
+          // Anyone can write to the replies topic: what is not a reply answers nothing.
+          if (reply === undefined) continue
           const waiting = this.pending.get(reply.requestId)
           this.pending.delete(reply.requestId)
           waiting?.resolve(reply.outcome)
@@ -163,7 +168,10 @@ export class AggregateClient<S, C, E, R = string> {
         if (this.closed) break
       }
     } catch (error) {
-      for (const waiting of this.pending.values()) waiting.reject(error)
+      this.failure = new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The aggregate client stopped '
+        + `reading replies (${error instanceof Error ? error.message : String(error)}); open a `
+        + 'new one.', { cause: error })
+      for (const waiting of this.pending.values()) waiting.reject(this.failure)
       this.pending.clear()
     }
   }
@@ -178,5 +186,16 @@ export class AggregateClient<S, C, E, R = string> {
       waiting.reject(new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The aggregate client was closed.'))
     }
     this.pending.clear()
+  }
+}
+
+function parseReply(value: Buffer | null): Reply<unknown, unknown> | undefined {
+  if (value === null) return undefined
+  try {
+    const reply = JSON.parse(value.toString()) as Partial<Reply<unknown, unknown>> | null
+    if (typeof reply?.requestId !== 'string' || typeof reply.outcome !== 'object') return undefined
+    return reply as Reply<unknown, unknown>
+  } catch {
+    return undefined
   }
 }

@@ -21,7 +21,7 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
   AggregateClient, aggregateTopics, aggregateTopology, defineAggregate, eventsTopic, reject,
-  requestsTopic, type StoredEvent, type StreamsApp, WeirError,
+  repliesTopic, requestsTopic, type StoredEvent, type StreamsApp, WeirError,
 } from '../../src/index.ts'
 import { harness } from '../helpers/topology-runner.ts'
 import { numRuns } from '../helpers/num-runs.ts'
@@ -201,6 +201,12 @@ describe('aggregates', () => {
       await expect(client!.handle('acc-4', { type: 'withdraw', amount: 10 }))
         .rejects.toMatchObject({ code: 'WEIR_ERR_ES_REJECTED' })
       expect(await streamOf(h, 'acc-4')).toHaveLength(1)
+      // Garbage on the client's replies partition (anyone can write it) answers nothing and
+      // does not stop the client from reading the real replies.
+      await h.produce(repliesTopic('account'), [{ key: client!.clientId, value: 'not json' },
+        { key: client!.clientId, value: JSON.stringify({ requestId: 42 }) }])
+      await expect(client!.execute('acc-4', { type: 'deposit', amount: 2 })).resolves
+        .toEqual({ firstVersion: 2, lastVersion: 2 })
     })
   }, 60_000)
 })
