@@ -112,7 +112,8 @@ export { dedupe, type DedupeOptions } from './streams/operators/dedupe.ts'
 export { groupBy, type GroupByOptions } from './streams/operators/group-by.ts'
 export { mapAsync } from './streams/operators/map-async.ts'
 export {
-  process, type ProcessOptions, type Processor, type ProcessorContext,
+  process, type ProcessOptions, type Processor, type ProcessorContext, type ProcessStoreOptions,
+  type StoreExpiryOptions,
 } from './streams/operators/process.ts'
 export { reduce } from './streams/operators/reduce.ts'
 export { selectKey } from './streams/operators/select-key.ts'
@@ -160,3 +161,6 @@ export {
   requestsTopic, snapshotsTopic, type StoredEvent,
 } from './es/envelopes.ts'
 export { CommandRejectedError, WrongExpectedVersionError } from './es/es-errors.ts'
+export {
+  DEFAULT_SAGA_RETENTION_MS, type SagaEntry, sagaRetention,
+} from './es/saga-retention.ts'

@@ -45,13 +45,16 @@
  * Stream time counts every record of the task's partitions, replies to other clients on
  * `account-replies` too (their timestamps are the wall clock of their requests).
  *
- * Left out: entries of ended transfers stay in the store forever (they deduplicate repeated
- * transfer requests); a retention for them is to come.
+ * Retention. An ended transfer's entry is what makes a repeated request for it a no-op; it is
+ * kept `retentionMs` (default 7 days) of stream time after the transfer ended, then deleted
+ * (`sagaRetention`, src/es/saga-retention.ts). A repeat arriving later starts the transfer
+ * again with the same request ids, which the account writer still answers without applying
+ * them while it remembers them (its last 32 requests per account).
  */
 import { map } from 'rxjs'
 import {
   aggregateTopics, type CreateTopicRequest, process, type ProcessorContext, type Reply,
-  repliesTopic, type Request, requestsTopic, topology, type Topology,
+  repliesTopic, type Request, requestsTopic, sagaRetention, topology, type Topology,
 } from '../src/index.ts'
 import { type AccountCommand, type AccountRejection, type AccountState, accountType } from
   './accounts.ts'
@@ -81,6 +84,8 @@ export interface TransferSaga {
   readonly requestedAtMs: number
   /** Why it failed or was compensated. */
   readonly reason?: string
+  /** The stream time at which it ended (set with its outcome); it expires `retentionMs` later. */
+  readonly endedAtMs?: number
 }
 
 export interface TransferOutcome {
@@ -179,7 +184,9 @@ export function stepRequest(transfer: TransferRequested, step: Step):
 /** Stores the transition's entry and forwards its request and outcome. */
 function apply(transition: Transition, context: ProcessorContext<Output>): void {
   const { transferId } = transition.next.transfer
-  context.store<string, TransferSaga>(transferSagasStore).put(transferId, transition.next)
+  const endedAtMs = Math.max(context.streamTimeMs, context.record.timestamp)
+  context.store<string, TransferSaga>(transferSagasStore).put(transferId,
+    transition.outcome === undefined ? transition.next : { ...transition.next, endedAtMs })
   if (transition.send !== undefined) {
     const { account, request } = stepRequest(transition.next.transfer, transition.send)
     context.forward({ to: 'requests', value: request }, { key: account })
@@ -217,7 +224,8 @@ function onInput(input: Input, context: ProcessorContext<Output>, timeoutMs: num
  * const writer = await aggregateTopology(accounts()).start({ weir, stateDir: './writer' })
  * const saga = await transferSaga().start({ weir, stateDir: './saga' })
  */
-export function transferSaga(options: { appId?: string, timeoutMs?: number } = {}): Topology {
+export function transferSaga(options: { appId?: string, timeoutMs?: number,
+  retentionMs?: number } = {}): Topology {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const t = topology(options.appId ?? 'transfer-saga')
   const transfers = t.stream<TransferRequested>(transfersTopic)
@@ -226,7 +234,7 @@ export function transferSaga(options: { appId?: string, timeoutMs?: number } = {
     .pipe(map((reply): Input => ({ kind: 'reply', reply })))
   const outputs = transfers.merge(replies).pipe(process<Input, Output>({
     process: (input, context) => onInput(input, context, timeoutMs),
-  }, { stores: [{ store: transferSagasStore }] }))
+  }, { stores: [{ store: transferSagasStore, expiry: sagaRetention(options.retentionMs) }] }))
   const [requests, outcomes] = outputs.branch(output => output.to === 'requests')
   requests!.pipe(map(output => output.value)).to(accountRequestsTopic)
   outcomes!.pipe(map(output => output.value)).to(transferOutcomesTopic)

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs'
 import { WeirError } from '../../errors.ts'
-import { tagOperator } from '../operator-info.ts'
+import { type StoreSpec, tagOperator } from '../operator-info.ts'
 import { operate } from '../operate.ts'
 import {
   currentRecord, type PunctuationType, type RecordContext, withRecord,
@@ -33,8 +33,39 @@ export interface Processor<V, VOut> {
   process(value: V, context: ProcessorContext<VOut>): void
 }
 
+/**
+ * A store whose entries expire in stream time (Kafka Streams has no such option; its users
+ * delete from a punctuator): once the task's stream time reaches `expiresAtMs(key, value)`
+ * (`Infinity`: never), the next sweep deletes the entry through the changelog, so a restore does
+ * not bring it back. A sweep reads every key, once per `sweepIntervalMs` of stream time; the
+ * store's keys are kept in memory for it. E.g. a saga keeps ended sagas for a day to answer
+ * repeated requests, and forgets them after.
+ */
+export interface StoreExpiryOptions<V> {
+  /** A method (not a property) so that a store of typed values fits `stores`. */
+  expiresAtMs(key: unknown, value: V): number
+  readonly sweepIntervalMs: number
+}
+
+export interface ProcessStoreOptions<V> extends StoreOptions<V> {
+  readonly expiry?: StoreExpiryOptions<V>
+}
+
 export interface ProcessOptions {
-  readonly stores?: ReadonlyArray<StoreOptions<unknown>>
+  readonly stores?: ReadonlyArray<ProcessStoreOptions<unknown>>
+}
+
+function processStoreSpec(options: ProcessStoreOptions<unknown>): StoreSpec {
+  const spec = storeSpec('process', options)
+  const expiry = options.expiry
+  if (expiry === undefined) return spec
+  if (typeof expiry.expiresAtMs !== 'function' || !Number.isSafeInteger(expiry.sweepIntervalMs)
+    || expiry.sweepIntervalMs < 1) {
+    throw new WeirError('WEIR_ERR_STREAMS_TOPOLOGY', `Store ${options.store}: expiry needs an `
+      + 'expiresAtMs(key, value) function and a sweepIntervalMs ≥ 1 (ms of stream time).')
+  }
+  return { ...spec, expiry: { expiresAtMs: (key, value) => expiry.expiresAtMs(key, value),
+    sweepIntervalMs: expiry.sweepIntervalMs } }
 }
 
 /**
@@ -43,7 +74,7 @@ export interface ProcessOptions {
  */
 export function process<V, VOut>(processor: Processor<V, VOut>, options: ProcessOptions = {}):
 OperatorFunction<V, VOut> {
-  const specs = (options.stores ?? []).map(store => storeSpec('process', store))
+  const specs = (options.stores ?? []).map(processStoreSpec)
   return tagOperator({ kind: 'stateful', name: 'process', stores: specs },
     operate<V, VOut>('process', (subscriber, host) => {
       const punctuation = (timestamp: number): RecordContext => ({ key: undefined, timestamp,
