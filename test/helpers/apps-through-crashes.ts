@@ -27,14 +27,22 @@ interface Progress {
   readonly last: number
 }
 
+/** One instance: whether its hook threw (it is dead or dying). */
+interface Instance {
+  threw: boolean
+}
+
 /** One app and its successive instances. */
 class CrashingApp {
   readonly crashes: CrashPoint[] = []
   private next = 0
   private armed: CrashPoint | undefined
-  /** Whether the current instance's hook threw: it is dead or dying. */
-  private threw = false
   app!: StreamsApp
+  /**
+   * The instance `app` is, assigned with it. Per instance, not per app: while a successor
+   * starts, `app` is still the dead one, whose crash must stay visible to `catchUp`.
+   */
+  private instance: Instance = { threw: false }
   /** Settles once the current instance has died and its successor started (or failed). */
   private restarting: Promise<void> = Promise.resolve()
   /** What stopped an instance other than a planned crash. */
@@ -46,17 +54,19 @@ class CrashingApp {
   async run(): Promise<void> {
     const point = this.points[this.next++]
     this.armed = point
-    this.threw = false
+    const instance: Instance = { threw: false }
     let calls = 0
-    this.app = await this.topology.start({ ...this.start, onStep: step => {
+    const app = await this.topology.start({ ...this.start, onStep: step => {
       if (point === undefined || this.armed !== point || step !== point.step) return
       if (this.progress.produced < Math.min(point.chunk, this.progress.last)) return
       if (++calls !== point.calls) return
-      this.threw = true
+      instance.threw = true
       throw new PlannedCrash(`${step} #${calls}`)
     } })
-    this.restarting = this.app.done.then(() => undefined, async (error: unknown) => {
-      if (!isPlanned(error) || !this.threw) {
+    this.app = app
+    this.instance = instance
+    this.restarting = app.done.then(() => undefined, async (error: unknown) => {
+      if (!isPlanned(error) || !instance.threw) {
         this.failure = error
         return
       }
@@ -72,15 +82,18 @@ class CrashingApp {
   async catchUp(): Promise<boolean> {
     const crashesBefore = this.crashes.length
     for (;;) {
-      const app = this.app
+      const { app, instance } = this
       try {
         await app.caughtUp({ timeoutMs: CAUGHT_UP_TIMEOUT_MS })
       } catch (error) {
         if (!isPlanned(error)) throw error
       }
       // caughtUp may resolve while the instance is still dying of a crash in the commit it
-      // forced (the transaction committed, so the lag is 0): the hook is what knows.
-      if (this.threw || this.app !== app) {
+      // forced (the transaction committed, so the lag is 0): the hook is what knows. A dead
+      // instance is waited for until its successor has started; asking it again instead would
+      // spin on its immediate failure in microtasks only, starving the event loop — and with
+      // it the successor's start — when every app is restarting at once.
+      if (instance.threw || this.app !== app) {
         while (this.app === app && this.failure === undefined) await this.restarting
       }
       if (this.failure !== undefined) throw this.failure

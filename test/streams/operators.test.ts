@@ -1,9 +1,11 @@
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { map, mergeMap, delay } from 'rxjs'
 import protobufjs from 'protobufjs'
 import { afterEach, describe, expect, test } from 'vitest'
 import {
-  aggregate, count, dedupe, mapAsync, process, protobuf, reduce, selectKey, string, topology,
-  toTable, WeirError,
+  aggregate, count, dedupe, mapAsync, process, protobuf, reduce, sagaRetention, selectKey, string,
+  topology, toTable, WeirError,
 } from '../../src/index.ts'
 import { harness, type Harness } from '../helpers/topology-runner.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
@@ -124,6 +126,46 @@ describe('operators at run time', () => {
     expect(await h.read('summaries')).toMatchObject([{ key: 'total', value: '6' },
       { key: 'total', value: '10' }])
     expect(await app.query<number>('sum').get('total')).toBe(10)
+  })
+
+  test('process: a store with an expiry deletes entries once stream time reaches their '
+    + 'expiresAtMs (Infinity never), through the changelog, so a restore keeps them deleted',
+  async () => {
+    h = await harness([{ topic: 'sessions' }])
+    const build = () => {
+      const t = topology('expiring')
+      t.stream<{ open: boolean }>('sessions').pipe(process<{ open: boolean }, never>({
+        process(value, context) {
+          context.store<string, { open: boolean, at: number }>('last').put(
+            context.record.key as string, { open: value.open, at: context.record.timestamp })
+        },
+      }, { stores: [{ store: 'last', expiry: {
+        expiresAtMs: (_key, entry: { open: boolean, at: number }) => entry.open ? Infinity
+          : entry.at + 1000,
+        sweepIntervalMs: 100 } }] }))
+      return t
+    }
+    await h.produce('sessions', [
+      { key: 'closed-early', value: '{"open":false}', timestamp: 10_000 },
+      { key: 'still-open', value: '{"open":true}', timestamp: 10_000 },
+      { key: 'closed-late', value: '{"open":false}', timestamp: 10_900 },
+      { key: 'tick', value: '{"open":true}', timestamp: 11_500 }])
+    const app = await h.start(build())
+    await app.caughtUp()
+    const keys = async (running: typeof app) => (await running.query('last').all())
+      .map(entry => entry.key).sort()
+    // At 11 500: closed-early expired at 11 000; closed-late expires at 11 900.
+    expect(await keys(app)).toEqual(['closed-late', 'still-open', 'tick'])
+    await app.close()
+    await rm(join(h.dir, 'state'), { recursive: true, force: true })
+    const restored = await h.start(build())
+    await restored.caughtUp()
+    expect(await keys(restored)).toEqual(['closed-late', 'still-open', 'tick'])
+    expect(() => process({ process: () => undefined }, { stores: [{ store: 's',
+      expiry: { expiresAtMs: () => 0, sweepIntervalMs: 0 } }] }))
+      .toThrow(expect.objectContaining({ code: 'WEIR_ERR_STREAMS_TOPOLOGY' }))
+    expect(() => sagaRetention(0)).toThrow(expect.objectContaining(
+      { code: 'WEIR_ERR_STREAMS_TOPOLOGY' }))
   })
 
   test('process: wall-clock punctuation runs without input', async () => {

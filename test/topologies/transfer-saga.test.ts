@@ -12,7 +12,9 @@
  * failed one moved nothing, a compensated one withdrew and refunded `amount` on `from` only.
  * Examples: a transfer that completes, one that fails for insufficient funds, one compensated
  * because its target is closed, balances read with AggregateClient.load; a debit answered after
- * the deadline (stream time) is refunded, not credited.
+ * the deadline (stream time) is refunded, not credited; a credit answered after the deadline is
+ * not refunded (the credit is held back by an open transaction on its requests partition); an
+ * ended transfer's entry ignores repeats until its retention has passed, then is deleted.
  *
  * Method: both apps run on an embedded broker; the property drives them with
  * apps-through-crashes.ts (each app its own crash schedule, state lost at some crashes,
@@ -22,14 +24,15 @@
 import { fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
-  AggregateClient, aggregateTopology, eventsTopic, type StoredEvent, type Weir,
+  AggregateClient, aggregateAppId, aggregateTopology, eventsTopic, type StoredEvent, type Weir,
 } from '../../src/index.ts'
 import {
   type AccountEvent, accounts, accountType, balanceChange,
 } from '../../topologies/accounts.ts'
 import {
   accountRepliesTopic, accountRequestsTopic, type TransferOutcome, transferOutcomesTopic,
-  type TransferRequested, transferSaga, transferSagaTopics, transfersTopic,
+  type TransferRequested, type TransferSaga, transferSaga, transferSagasStore,
+  transferSagaTopics, transfersTopic,
 } from '../../topologies/transfer-saga.ts'
 import { runAppsThroughCrashes } from '../helpers/apps-through-crashes.ts'
 import {
@@ -144,6 +147,88 @@ describe('the transfer saga', () => {
         await h.close()
       }
     }, 60_000)
+
+  it('completes a transfer whose credit is answered after the deadline: a sent credit is never '
+    + 'refunded', async () => {
+    // Keys chosen by partition (2 partitions): alice → 1; bob, t-late and t-tick → 0.
+    const h = await harness(transferSagaTopics(2))
+    const client = await AggregateClient.open(h.weir, accounts())
+    const blocker = h.weir.producer({ transactionalId: 'credit-blocker' })
+    try {
+      await h.start(aggregateTopology(accounts()))
+      await client.execute('alice', { type: 'deposit', amount: 100 })
+      await client.execute('bob', { type: 'deposit', amount: 100 })
+      const saga = await h.start(transferSaga({ timeoutMs: 1000 }))
+      // An open transaction on bob's requests partition holds the credit back from the
+      // read_committed writer (the last stable offset stops before it); the debit, on alice's
+      // partition, goes through at once.
+      await blocker.initTransactions()
+      blocker.beginTransaction()
+      await blocker.send({ topic: accountRequestsTopic, messages: [{ key: 'bob', partition: 0,
+        value: JSON.stringify({ requestId: 'held', expectedVersion: 'any',
+          body: { kind: 'command', command: { type: 'deposit', amount: 1 } } }) }] })
+      const at = Date.now() + 60_000
+      await h.produce(transfersTopic, [
+        transferRecord({ transferId: 't-late', from: 'alice', to: 'bob', amount: 10 }, at)])
+      const sagas = saga.query<TransferSaga>(transferSagasStore)
+      await waitFor(() => sagas.get('t-late'), found => found?.status === 'crediting')
+      expect((await sagas.get('t-late'))?.status).toBe('crediting')
+      // Stream time passes the deadline while the credit is in flight.
+      await h.produce(transfersTopic, [
+        transferRecord({ transferId: 't-tick', from: 'bob', to: 'bob', amount: 1 }, at + 1500)])
+      await saga.caughtUp()
+      await blocker.abortTransaction()
+      const outcomes = await waitFor(() => committedOutcomes(h.weir, 2),
+        found => found.length >= 2)
+      expect(outcomes.map(o => [o.transferId, o.outcome, o.reason ?? null]).sort()).toEqual([
+        ['t-late', 'completed', null], ['t-tick', 'failed', 'invalid-transfer']])
+      expect((await client.load('alice')).state.balance).toBe(90)
+      expect((await client.load('bob')).state.balance).toBe(110)
+    } finally {
+      await blocker.close()
+      await client.close()
+      await h.close()
+    }
+  }, 60_000)
+
+  it('ignores a repeated transfer while its ended entry is kept, and forgets the entry '
+    + 'retentionMs of stream time after the transfer ended', async () => {
+    const h = await harness(transferSagaTopics(1))
+    const client = await AggregateClient.open(h.weir, accounts())
+    try {
+      await h.start(aggregateTopology(accounts()))
+      await client.execute('alice', { type: 'deposit', amount: 100 })
+      const saga = await h.start(transferSaga({ retentionMs: 10_000 }))
+      const sagas = saga.query<TransferSaga>(transferSagasStore)
+      const t1 = { transferId: 't1', from: 'alice', to: 'bob', amount: 10 }
+      const at = Date.now() + 60_000
+      await h.produce(transfersTopic, [transferRecord(t1, at)])
+      await waitFor(() => sagas.get('t1'), found => found?.status === 'completed')
+      expect((await sagas.get('t1'))?.endedAtMs).toBeGreaterThanOrEqual(at)
+      // Within the retention: a repeat changes nothing; the tick moves stream time to at + 9 s.
+      await h.produce(transfersTopic, [transferRecord(t1, at + 5_000),
+        transferRecord({ transferId: 'tick-1', from: 'x', to: 'x', amount: 1 }, at + 9_000)])
+      await saga.caughtUp()
+      expect((await sagas.get('t1'))?.status).toBe('completed')
+      // Past it: the sweep deletes the entry, and the next repeat is a new transfer.
+      await h.produce(transfersTopic, [
+        transferRecord({ transferId: 'tick-2', from: 'x', to: 'x', amount: 1 }, at + 20_000)])
+      await waitFor(() => sagas.get('t1'), found => found === undefined)
+      expect(await sagas.get('t1')).toBeUndefined()
+      await h.produce(transfersTopic, [transferRecord(t1, at + 21_000)])
+      const outcomes = await waitFor(() => committedOutcomes(h.weir, 1),
+        found => found.filter(o => o.transferId === 't1').length >= 2)
+      expect(outcomes.filter(o => o.transferId === 't1').map(o => o.outcome))
+        .toEqual(['completed', 'completed'])
+      // The saga ran t1 again, but with the same request ids: the account writer still had them
+      // among its recent requests and answered without moving the money twice.
+      expect((await client.load('alice')).state.balance).toBe(90)
+      expect((await client.load('alice')).version).toBe(2)
+    } finally {
+      await client.close()
+      await h.close()
+    }
+  }, 60_000)
 })
 
 const OPEN_ACCOUNTS = ['a', 'b', 'c', 'd']
@@ -253,6 +338,11 @@ async function diagnose(weir: Weir, scenario: Scenario): Promise<string> {
       }
     }
   }
+  for (const group of ['transfer-saga', aggregateAppId(accountType)]) {
+    const behind = (await weir.admin().lag(group)).filter(partition => partition.lag > 0)
+    lines.push(`lag of ${group}: ${behind.map(p => `${p.topic}/${p.partition}=${p.lag}`)
+      .join(', ') || 'none'}`)
+  }
   return lines.join('\n')
 }
 
@@ -299,13 +389,13 @@ const crashSchedule = fc.array(crashPointArbitrary, { minLength: 1, maxLength: 3
 const sagaRuns = propertyParameters(20)
 
 /**
- * Not in `npm test` yet: under soak (60 runs) one run hung — no transfer of that run got an
- * outcome although both apps reported caught up (writer crashed at after-changelog, saga at
- * after-commit with its state lost; the seed replays clean, so it is timing). Until that is
- * understood the property runs in `npm run test:crash` (WEIR_SAGA_CRASH=1), where a hang fails
- * loudly instead of making CI flaky.
+ * 20 runs in `npm test`; `npm run test:crash` soaks it (WEIR_NUM_RUNS). A hang once seen here
+ * (1 run in about 200) was the harness's, not the runtime's: with both apps restarting at once
+ * its catch-up loop spun in microtasks on the dead instances and starved their successors'
+ * start (test/helpers/apps-through-crashes.ts now waits for the successor). 800 soak runs since
+ * passed.
  */
-describe.runIf(process.env.WEIR_SAGA_CRASH === '1')('the transfer saga under crashes', () => {
+describe('the transfer saga under crashes', () => {
   it('with crashes injected at any step of the saga and of the account writer, total money is '
     + 'conserved, every transfer ends completed, failed or compensated exactly once, and no '
     + 'command is applied twice', async () => {
