@@ -70,6 +70,7 @@ export const errorCodes = [
   'WEIR_ERR_ES_DEFINITION',
   'WEIR_ERR_ES_REQUEST',
   'WEIR_ERR_ES_REJECTED',
+  'WEIR_ERR_KAFKA_MALFORMED',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -143,6 +144,7 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   WEIR_ERR_ES_DEFINITION: { retriable: false },
   WEIR_ERR_ES_REQUEST: { retriable: false },
   WEIR_ERR_ES_REJECTED: { retriable: false },
+  WEIR_ERR_KAFKA_MALFORMED: { retriable: false },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')
