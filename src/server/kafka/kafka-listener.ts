@@ -12,7 +12,10 @@ import type { Transport } from '../../client/transport/transport.ts'
 import { handleApiVersions } from './api-versions-handler.ts'
 import { KafkaConnection } from './kafka-connection.ts'
 import type { KafkaContext, KafkaHandler } from './kafka-context.ts'
+import { groupHandlers } from './group-handlers.ts'
 import { handleMetadata } from './metadata-handler.ts'
+import { produceFetchHandlers } from './produce-fetch-handlers.ts'
+import { txnAdminHandlers } from './txn-admin-handlers.ts'
 
 export const KAFKA_PORT_DEFAULT = 9092
 const FRAME_BYTES_MAX_DEFAULT = 100 * 1024 * 1024
@@ -35,6 +38,7 @@ export interface KafkaListenerOptions {
 const handlers: ReadonlyMap<number, KafkaHandler> = new Map([
   [18, handleApiVersions],
   [3, handleMetadata],
+  ...produceFetchHandlers, ...groupHandlers, ...txnAdminHandlers,
 ])
 
 export class KafkaListener {

@@ -15,10 +15,14 @@ import { metadataV3 } from './metadata-v3.ts'
 import { metadataV4 } from './metadata-v4.ts'
 import { metadataV5 } from './metadata-v5.ts'
 import { metadataV6 } from './metadata-v6.ts'
+import { groupApis } from './group-apis.ts'
+import { produceFetchApis } from './produce-fetch-apis.ts'
+import { txnAdminApis } from './txn-admin-apis.ts'
 
 export const apiSchemas: readonly ApiVersionSchema[] = [
   apiVersionsV0, apiVersionsV1, apiVersionsV2, apiVersionsV3,
   metadataV0, metadataV1, metadataV2, metadataV3, metadataV4, metadataV5, metadataV6,
+  ...produceFetchApis, ...groupApis, ...txnAdminApis,
 ]
 
 const byKey = new Map<number, Map<number, ApiVersionSchema>>()

@@ -1,0 +1,4 @@
+/** The produce-fetch API versions the listener serves (one file per version next to this one). */
+import type { ApiVersionSchema } from '../api.ts'
+
+export const produceFetchApis: readonly ApiVersionSchema[] = []

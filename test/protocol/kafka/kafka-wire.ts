@@ -1,0 +1,78 @@
+/**
+ * Test helpers for the Kafka listener over real TCP: build request frames with Weir's schemas,
+ * collect response frames, open a connection, read a response body.
+ */
+import { connect, type Socket } from 'node:net'
+import { schemaFor } from '../../../src/protocol/kafka/apis/index.ts'
+import {
+  FrameReader, FrameWriter, readMessage, writeMessage,
+} from '../../../src/protocol/kafka/schema.ts'
+
+/** A request frame: size, header v1 (v2 when flexible), body. */
+export function requestFrame(apiKey: number, version: number, correlationId: number, body: object,
+  flexibleHeader = false): Buffer {
+  const writer = new FrameWriter()
+  writer.fixed(8, b => {
+    b.writeInt16BE(apiKey, 0)
+    b.writeInt16BE(version, 2)
+    b.writeInt32BE(correlationId, 4)
+  })
+  writer.fixed(4, b => {
+    b.writeInt16BE(2, 0) // client id 'id'
+    b.write('id', 2)
+  })
+  if (flexibleHeader) writer.uvarint(0)
+  writeMessage(writer, schemaFor(apiKey, version)!.request, body)
+  const payload = writer.toBuffer()
+  const frame = Buffer.alloc(4 + payload.length)
+  frame.writeInt32BE(payload.length)
+  payload.copy(frame, 4)
+  return frame
+}
+
+/** Collects response frames from a socket; resolves `frames(n)` when n have arrived. */
+export function responses(socket: Socket) {
+  let buffered = Buffer.alloc(0)
+  const frames: Buffer[] = []
+  let ended = false
+  const waiters: Array<() => void> = []
+  socket.on('data', chunk => {
+    buffered = Buffer.concat([buffered, chunk])
+    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+      frames.push(buffered.subarray(4, 4 + buffered.readInt32BE(0)))
+      buffered = buffered.subarray(4 + buffered.readInt32BE(0))
+    }
+    waiters.splice(0).forEach(wake => wake())
+  })
+  socket.on('close', () => {
+    ended = true
+    waiters.splice(0).forEach(wake => wake())
+  })
+  return {
+    async frames(count: number): Promise<Buffer[]> {
+      while (frames.length < count && !ended) await new Promise<void>(r => waiters.push(r))
+      return frames.slice(0, count)
+    },
+    async closed(): Promise<{ frames: number, partial: number }> {
+      while (!ended) await new Promise<void>(r => waiters.push(r))
+      return { frames: frames.length, partial: buffered.length }
+    },
+  }
+}
+
+export async function open(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  return socket
+}
+
+/** A response frame's correlation id and body (after a v0, or v1 when flexible, header). */
+export function body(frame: Buffer, apiKey: number, version: number, flexibleHeader = false) {
+  const reader = new FrameReader(frame, flexibleHeader ? 5 : 4)
+  return { correlationId: frame.readInt32BE(0),
+    value: readMessage<Record<string, unknown>>(reader, schemaFor(apiKey, version)!.response) }
+}
+
