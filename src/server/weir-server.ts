@@ -25,6 +25,7 @@ import { WeirError } from '../errors.ts'
 import { type ServerLimits, serverLimitDefaults } from '../limits.ts'
 import { NodeFileSystem } from '../util/node-file-system.ts'
 import { asWeirError, errorBody, httpStatusOf } from './http-errors.ts'
+import { KafkaListener } from './kafka/kafka-listener.ts'
 import { ServerMetrics } from './metrics/server-metrics.ts'
 import { timedFileSystem } from './metrics/timed-file-system.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
@@ -50,6 +51,12 @@ export interface WeirServerOptions {
   readonly broker?: Omit<EmbeddedOptions, 'dir'>
   /** Called with errors the server answered with 500 (bugs); default: written to stderr. */
   readonly onInternalError?: (error: unknown) => void
+  /**
+   * Also serve the Kafka wire protocol on this port (src/server/kafka; same host), for Kafka
+   * clients and tools; 0 picks a free port (see `kafkaPort`). Default: not served. It has no
+   * authentication (no SASL): the token does not protect it.
+   */
+  readonly kafkaPort?: number
 }
 
 const overLimit = Symbol('weir.connectionOverLimit')
@@ -64,7 +71,13 @@ export class WeirServer {
     readonly metrics: ServerMetrics,
     readonly url: string,
     readonly limits: ServerLimits,
+    private readonly kafka: KafkaListener | undefined,
   ) {}
+
+  /** The Kafka listener's port, when it runs. */
+  get kafkaPort(): number | undefined {
+    return this.kafka?.port
+  }
 
   static async start(options: WeirServerOptions): Promise<WeirServer> {
     const limits: ServerLimits = { ...serverLimitDefaults, ...options.limits }
@@ -176,7 +189,17 @@ export class WeirServer {
     const port = typeof address === 'object' && address !== null ? address.port : options.port
     const host = options.host ?? DEFAULT_SERVER_HOST
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-    return new WeirServer(app, transport, metrics, url, limits)
+    let kafka: KafkaListener | undefined
+    if (options.kafkaPort !== undefined) {
+      try {
+        kafka = await KafkaListener.start({ transport, host, port: options.kafkaPort })
+      } catch (error) {
+        await app.close().catch(() => {})
+        await transport.close()
+        throw error
+      }
+    }
+    return new WeirServer(app, transport, metrics, url, limits, kafka)
   }
 
   /** Stops accepting, finishes requests in flight, then flushes and closes the broker. */
@@ -185,6 +208,7 @@ export class WeirServer {
       const force = setTimeout(() => this.app.server.closeAllConnections(),
         this.limits.shutdownGraceMs)
       try {
+        await this.kafka?.close()
         await this.app.close()
       } finally {
         clearTimeout(force)

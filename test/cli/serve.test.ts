@@ -3,13 +3,16 @@
  * answers /health, enforces its token, keeps a second broker off its directory, closes cleanly
  * on SIGTERM (exit 0) with the data still there for the next opener; with `--with-examples`
  * (`npm start`) the example topologies run and their output and groups can be looked at with
- * the commands it prints.
+ * the commands it prints; with `--kafka-port` Kafka clients find the broker at the printed
+ * address (off by default when a token is set: the Kafka listener has no authentication).
  * Method: `weir serve --port 0` as a child process on a temp dir; the other commands as child
  * processes against it, then against its directory once it has exited.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type RunningWeir, spawnWeir, weir, weirOk } from './cli-helpers.ts'
 
@@ -36,8 +39,10 @@ describe('weir serve', () => {
     + 'on SIGTERM exits 0 with the data kept', async () => {
     const dir = join(await tempDir(), 'data')
     const server = serve(['--dir', dir, '--token', 's3cret', '--json'])
-    const addresses = JSON.parse(await server.line(/^\{/)) as { url: string, health: string }
+    const addresses = JSON.parse(await server.line(/^\{/)) as { url: string, health: string,
+      kafka?: string }
     expect(addresses.health).toBe(`${addresses.url}/health`)
+    expect(addresses.kafka).toBeUndefined() // a token turns the unauthenticated listener off
     expect(await (await fetch(addresses.health)).json()).toEqual({ status: 'ok' })
 
     const url = ['--url', addresses.url]
@@ -60,7 +65,7 @@ describe('weir serve', () => {
   it('--with-examples runs the example topologies and prints the commands to look at them',
     async () => {
       const dir = join(await tempDir(), 'data')
-      const server = serve(['--dir', dir, '--with-examples'])
+      const server = serve(['--dir', dir, '--with-examples', '--kafka-port', '0'])
       const url = (await server.line(/^weir server listening on /)).match(/http:\/\/\S+/)![0]
       await server.line(/^look at them/)
       expect(server.stdout()).toContain(`npx weir lag --url ${url}`)
@@ -77,4 +82,32 @@ describe('weir serve', () => {
       expect(await server.stop('SIGINT')).toBe(0)
       expect(server.stderr()).not.toMatch(/stopped|error/i)
     }, 60_000)
+
+  it('--kafka-port serves the Kafka protocol: KafkaJS finds the broker at the printed address',
+    async () => {
+      const dir = join(await tempDir(), 'data')
+      const port = await freePort()
+      const server = serve(['--dir', dir, '--kafka-port', String(port), '--json'])
+      const addresses = JSON.parse(await server.line(/^\{/)) as { kafka: string }
+      expect(addresses.kafka).toBe(`127.0.0.1:${port}`)
+      const admin = new Kafka({ brokers: [addresses.kafka], logLevel: logLevel.NOTHING,
+        retry: { retries: 0 } }).admin()
+      await admin.connect()
+      try {
+        expect((await admin.describeCluster()).brokers).toEqual([{ nodeId: 0,
+          host: '127.0.0.1', port }])
+      } finally {
+        await admin.disconnect()
+      }
+      expect(await server.stop('SIGTERM')).toBe(0)
+    }, 60_000)
 })
+
+/** A port nothing listens on right now (bound, then released). */
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise(resolve => probe.close(resolve))
+  return port
+}

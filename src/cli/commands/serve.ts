@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import {
   type Command, EXIT_OK, firstSignal, type Parsed, parseInteger, writeOut,
 } from '../command.ts'
+import { KAFKA_PORT_DEFAULT } from '../../server/kafka/kafka-port.ts'
 import { DEFAULT_URL } from '../connection.ts'
 import { lockDirectory } from '../dir-lock.ts'
 
@@ -18,8 +19,8 @@ export const serve: Command = {
   name: 'serve',
   summary: 'run a server on a data directory (npm start: with the example topologies)',
   help: `usage: weir serve [--dir ./data] [--port 8092] [--host 127.0.0.1] [--token T]
-                   [--max-request-bytes N] [--max-batch-records N] [--max-connections N]
-                   [--with-examples] [--json]
+                   [--kafka-port 9092] [--max-request-bytes N] [--max-batch-records N]
+                   [--max-connections N] [--with-examples] [--json]
 
 Runs a server until Ctrl-C or SIGTERM, which close it cleanly (exit 0). Clients reach it with
 Weir.connect(url) or weir <command> --url URL.
@@ -29,6 +30,9 @@ Weir.connect(url) or weir <command> --url URL.
   --host H                 interface to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --token T                require Authorization: Bearer T on every endpoint but /health
                            (default $WEIR_TOKEN)
+  --kafka-port N           also speak the Kafka protocol on this port, for Kafka clients and
+                           tools (default ${KAFKA_PORT_DEFAULT}; 0 = off; off by default with a token:
+                           the Kafka listener has no authentication)
   --max-request-bytes N    largest request body (default 8 MiB)
   --max-batch-records N    most records in one produced batch (default 100000)
   --max-connections N      most open connections (default 1024)
@@ -37,7 +41,8 @@ Weir.connect(url) or weir <command> --url URL.
   --json                   print the addresses as one JSON line { url, health, metrics, dir }
 `,
   options: { 'dir': { type: 'string' }, 'port': { type: 'string' }, 'host': { type: 'string' },
-    'token': { type: 'string' }, 'max-request-bytes': { type: 'string' },
+    'token': { type: 'string' }, 'kafka-port': { type: 'string' },
+    'max-request-bytes': { type: 'string' },
     'max-batch-records': { type: 'string' }, 'max-connections': { type: 'string' },
     'with-examples': { type: 'boolean' }, 'json': { type: 'boolean' } },
   positionals: { min: 0, max: 0 },
@@ -48,17 +53,22 @@ Weir.connect(url) or weir <command> --url URL.
     const limits = limitsOf(args)
     const envToken = process.env.WEIR_TOKEN
     const token = args.string('token') ?? (envToken === '' ? undefined : envToken)
+    const kafkaPort = parseInteger(args.string('kafka-port')
+      ?? String(token === undefined ? KAFKA_PORT_DEFAULT : 0), '--kafka-port',
+    { min: 0, max: 65_535 })
     const { WeirServer } = await import('../../server/weir-server.ts')
     const unlock = await lockDirectory(dir)
     // Signals from here on stop the server cleanly, even one arriving while it starts.
     const signals = firstSignal(signal => process.stdout.write(`${signal}: closing the server\n`))
     try {
       const server = await WeirServer.start({ dir, port, limits,
+        ...(kafkaPort === 0 ? {} : { kafkaPort }),
         ...(args.string('host') === undefined ? {} : { host: args.string('host') }),
         ...(token === undefined ? {} : { token }) })
       let examples: { close(): Promise<void> } | undefined
       try {
-        await printAddresses(server.url, dir, token !== undefined, args.flag('json'))
+        await printAddresses(server.url, server.kafkaPort, dir, token !== undefined,
+          args.flag('json'))
         if (args.flag('with-examples')) {
           const { Weir } = await import('../../client/weir.ts')
           const { startExamples } = await import('../examples.ts')
@@ -91,15 +101,17 @@ function limitsOf(args: Parsed): Record<string, number> {
   return limits
 }
 
-async function printAddresses(url: string, dir: string, withToken: boolean, json: boolean):
-Promise<void> {
+async function printAddresses(url: string, kafkaPort: number | undefined, dir: string,
+  withToken: boolean, json: boolean): Promise<void> {
+  const kafka = kafkaPort === undefined ? undefined : `${new URL(url).hostname}:${kafkaPort}`
   if (json) {
     await writeOut(`${JSON.stringify({ url, health: `${url}/health`, metrics: `${url}/metrics`,
-      dir: resolve(dir) })}\n`)
+      ...(kafka === undefined ? {} : { kafka }), dir: resolve(dir) })}\n`)
     return
   }
   await writeOut(`weir server listening on ${url} (data in ${dir}${withToken
     ? ', bearer token required' : ''})\n  health:  ${url}/health\n  metrics: ${url}/metrics\n`
+    + (kafka === undefined ? '' : `  kafka:   ${kafka} (Kafka clients: bootstrap servers)\n`)
     + 'Ctrl-C stops it.\n')
 }
 

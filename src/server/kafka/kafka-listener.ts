@@ -11,13 +11,13 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Transport } from '../../client/transport/transport.ts'
 import { handleApiVersions } from './api-versions-handler.ts'
 import { KafkaConnection } from './kafka-connection.ts'
+import { KAFKA_PORT_DEFAULT } from './kafka-port.ts'
 import type { KafkaContext, KafkaHandler } from './kafka-context.ts'
 import { groupHandlers } from './group-handlers.ts'
 import { handleMetadata } from './metadata-handler.ts'
 import { produceFetchHandlers } from './produce-fetch-handlers.ts'
 import { txnAdminHandlers } from './txn-admin-handlers.ts'
 
-export const KAFKA_PORT_DEFAULT = 9092
 const FRAME_BYTES_MAX_DEFAULT = 100 * 1024 * 1024
 const CONNECTIONS_MAX_DEFAULT = 1_000
 
