@@ -196,7 +196,10 @@ export class WeirServer {
       } catch (error) {
         await app.close().catch(() => {})
         await transport.close()
-        throw error
+        if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error
+        throw new WeirError('INVALID_CONFIG', `The Kafka port ${host}:${options.kafkaPort} is `
+          + 'in use (a Kafka broker?); pass --kafka-port with a free port, or 0 to turn the '
+          + 'Kafka listener off.', { cause: error })
       }
     }
     return new WeirServer(app, transport, metrics, url, limits, kafka)
