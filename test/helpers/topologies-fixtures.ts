@@ -70,3 +70,16 @@ Array<{ key: string, value: V }> {
   return [...entries].map(([key, value]) => ({ key, value }))
     .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
 }
+
+/**
+ * Reads until `done` says the value is complete, every 20 ms, at most 250 times (5 s); returns
+ * the last value read either way, for the caller's assertion to show what was missing.
+ */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean):
+Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const value = await read()
+    if (done(value) || attempt >= 250) return value
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}

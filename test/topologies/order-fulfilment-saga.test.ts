@@ -37,6 +37,7 @@ import {
   propertyParameters, propertyTimeoutMs, withWorld,
 } from '../helpers/streams-fixtures.ts'
 import { harness } from '../helpers/topology-runner.ts'
+import { waitFor } from '../helpers/topologies-fixtures.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
 import {
   committedEvents, committedOutcomes, type Item, itemMessages, problems, type Scenario,
@@ -44,14 +45,6 @@ import {
 } from './order-fulfilment-checks.ts'
 
 const PARTITIONS = 2
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const value = await read()
-    if (done(value) || attempt >= 250) return value
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 const orderRecord = (order: OrderPlaced) => ({ key: order.orderId, value: JSON.stringify(order) })
 const byOrderId = (a: FulfilmentOutcome, b: FulfilmentOutcome) =>

@@ -40,17 +40,10 @@ import {
   propertyParameters, propertyTimeoutMs, withWorld,
 } from '../helpers/streams-fixtures.ts'
 import { harness } from '../helpers/topology-runner.ts'
+import { waitFor } from '../helpers/topologies-fixtures.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
 
 const PARTITIONS = 2
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const value = await read()
-    if (done(value) || attempt >= 250) return value
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 async function committedOutcomes(weir: Weir, partitions: number): Promise<TransferOutcome[]> {
   const outcomes: TransferOutcome[] = []
