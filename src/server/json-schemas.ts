@@ -70,7 +70,7 @@ export const addPartitionsToTxnBody = object({ ...transactional,
 export const addOffsetsToTxnBody = object({ ...transactional, groupId },
   [...transactionalRequired, 'groupId'])
 
-export const endTxnBody = object({ ...transactional, commit: boolean },
+export const endTxnBody = object({ ...transactional, commit: boolean, keepEpoch: boolean },
   [...transactionalRequired, 'commit'])
 
 export const transactionalIdsBody = object({ transactionalIds: array(transactionalId, 1_000) },

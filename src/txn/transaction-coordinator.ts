@@ -239,7 +239,7 @@ export class TransactionCoordinator implements TransactionVerifier {
         throw new WeirError('INVALID_TXN_STATE', `Transaction ${id} has nothing to `
           + `${request.commit ? 'commit' : 'abort'}: no partition or offsets were added.`)
       }
-      await this.prepareEnd(current, request.commit, false)
+      await this.prepareEnd(current, request.commit, false, request.keepEpoch === true)
       this.startCompletion(id)
       const next = this.require(id)
       return { producerId: next.producerId, producerEpoch: next.producerEpoch }
@@ -311,13 +311,15 @@ export class TransactionCoordinator implements TransactionVerifier {
   }
 
   /** Writes the decision to end `current`'s transaction, moving the producer to a new epoch. */
-  private async prepareEnd(current: TransactionMetadata, commit: boolean, timedOutAbort: boolean):
-  Promise<void> {
+  private async prepareEnd(current: TransactionMetadata, commit: boolean, timedOutAbort: boolean,
+    keepEpoch = false): Promise<void> {
     assert(current.state === 'Ongoing', 'only an ongoing transaction is ended')
-    const next = await nextEpoch(current, () => this.participants.newProducerId())
+    const next = keepEpoch
+      ? { producerId: current.producerId, producerEpoch: current.producerEpoch }
+      : await nextEpoch(current, () => this.participants.newProducerId())
     await this.persist({ ...current, ...next, lastProducerId: current.producerId,
       lastProducerEpoch: current.producerEpoch, state: commit ? 'PrepareCommit' : 'PrepareAbort',
-      updatedAtMs: this.clock.nowMs(), timedOut: timedOutAbort })
+      updatedAtMs: this.clock.nowMs(), timedOut: timedOutAbort, sameEpochEnd: keepEpoch })
   }
 
   /** Writes the markers of a prepared transaction, then records it complete. */

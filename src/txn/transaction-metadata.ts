@@ -11,6 +11,12 @@
  * T's end therefore carries an epoch older than the partition's and the coordinator's: it is
  * fenced and can never land in T+1 (KAFKA-17754). When the epoch would pass int16 max the
  * producer gets a new producer id (epoch 0); the markers still carry the old id.
+ *
+ * Kafka clients of transaction version 1 (EndTxn < v5, through the Kafka listener) never learn
+ * a new epoch from EndTxn, so their ends keep the epoch (`sameEpochEnd`): the markers carry the
+ * producer's own epoch and its next transaction goes on with it, as in Kafka before 4.0. Such
+ * a producer has the older protection only: a send delayed past the end of its transaction can
+ * land in the next one. Aborts forced by a timeout or a new instance always move the epoch.
  */
 import { WeirError } from '../errors.ts'
 import type { TopicPartition } from '../group/assignor.ts'
@@ -34,6 +40,8 @@ export interface TransactionMetadata {
   readonly updatedAtMs: number
   /** The last transaction was aborted by the coordinator because it ran past its timeout. */
   readonly timedOut: boolean
+  /** The last (or preparing) transaction ended without a new epoch (EndTxnRequest.keepEpoch). */
+  readonly sameEpochEnd?: boolean
 }
 
 export function isPrepared(state: TransactionState): boolean {
@@ -54,11 +62,13 @@ export async function nextEpoch(metadata: TransactionMetadata,
 
 /**
  * The producer id and epoch the markers of the transaction that `metadata` is preparing carry:
- * the id the data was written with, one epoch above the data's.
+ * the id the data was written with, one epoch above the data's — or the data's own epoch when
+ * the end keeps it (`sameEpochEnd`).
  */
 export function markerProducer(metadata: TransactionMetadata):
 { producerId: number, producerEpoch: number } {
-  return { producerId: metadata.lastProducerId, producerEpoch: metadata.lastProducerEpoch + 1 }
+  return { producerId: metadata.lastProducerId,
+    producerEpoch: metadata.lastProducerEpoch + (metadata.sameEpochEnd === true ? 0 : 1) }
 }
 
 export function compareTopicPartitions(a: TopicPartition, b: TopicPartition): number {

@@ -35,6 +35,13 @@ export interface AddOffsetsToTxnRequest extends TransactionalRequest {
 
 export interface EndTxnRequest extends TransactionalRequest {
   readonly commit: boolean
+  /**
+   * End without moving the producer to a new epoch: Kafka's transaction version 1, what Kafka
+   * clients before KIP-890 part 2 (EndTxn < v5: KafkaJS, librdkafka 2.0) expect — they keep
+   * their epoch and go on with the next transaction. Weir's own clients leave it unset and get
+   * the new epoch back (transaction-metadata.ts, "Epochs").
+   */
+  readonly keepEpoch?: boolean
 }
 
 export type TransactionState =
