@@ -30,9 +30,9 @@ Weir.connect(url) or weir <command> --url URL.
   --host H                 interface to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --token T                require Authorization: Bearer T on every endpoint but /health
                            (default $WEIR_TOKEN)
-  --kafka-port N           also speak the Kafka protocol on this port, for Kafka clients and
-                           tools (default ${KAFKA_PORT_DEFAULT}; 0 = off; off by default with a token:
-                           the Kafka listener has no authentication)
+  --kafka-port N           also speak the Kafka protocol on this port, for Kafka clients
+                           and tools (default ${KAFKA_PORT_DEFAULT}; 0 = off; off by default
+                           with a token: the Kafka listener has no authentication)
   --max-request-bytes N    largest request body (default 8 MiB)
   --max-batch-records N    most records in one produced batch (default 100000)
   --max-connections N      most open connections (default 1024)
