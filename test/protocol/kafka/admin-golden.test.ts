@@ -5,48 +5,10 @@
  * nothing left over, and its decoders read Weir's responses, messages from v1 and throttle time
  * from v2 (CreateTopics) and v1 (DeleteTopics). One CreateTopics v0 response is pinned as hex.
  */
-import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import { schemaFor } from '../../../src/protocol/kafka/apis/index.ts'
-import { readRequestHeader } from '../../../src/protocol/kafka/header.ts'
 import {
-  FrameReader, FrameWriter, readMessage, writeMessage,
-} from '../../../src/protocol/kafka/schema.ts'
-
-const require = createRequire(import.meta.url)
-
-interface KafkaJsRequest { apiKey: number, apiVersion: number, encode(): Promise<unknown> }
-type EncodeFrame = (options: { correlationId: number, clientId: string,
-  request: KafkaJsRequest }) => Promise<{ buffer: Buffer }>
-const encodeFrame = require('kafkajs/src/protocol/request') as EncodeFrame
-type Decoder = { decode(raw: Buffer): Promise<Record<string, unknown>> }
-
-function kafkaJsRequest(api: string, version: number, options: object): KafkaJsRequest {
-  const build = require(`kafkajs/src/protocol/requests/${api}/v${version}/request`) as
-    (options: object) => KafkaJsRequest
-  return build(options)
-}
-
-function kafkaJsDecode(api: string, version: number, raw: Buffer) {
-  return (require(`kafkajs/src/protocol/requests/${api}/v${version}/response`) as Decoder)
-    .decode(raw)
-}
-
-async function readKafkaJsRequest(request: KafkaJsRequest): Promise<unknown> {
-  const { buffer } = await encodeFrame({ correlationId: 7, clientId: 'golden', request })
-  const schema = schemaFor(request.apiKey, request.apiVersion)!
-  const reader = new FrameReader(buffer.subarray(4))
-  readRequestHeader(reader, schema.request.flexible)
-  const body = readMessage(reader, schema.request)
-  expect(reader.remaining).toBe(0)
-  return body
-}
-
-function encodeResponse(apiKey: number, version: number, body: object): Buffer {
-  const writer = new FrameWriter()
-  writeMessage(writer, schemaFor(apiKey, version)!.response, body)
-  return writer.toBuffer()
-}
+  encodeResponse, kafkaJsDecode, kafkaJsRequest, readKafkaJsBody,
+} from './kafkajs-oracle.ts'
 
 describe('topic admin schemas against KafkaJS 2.2.4', () => {
   it.each([0, 1, 2, 3])('CreateTopics v%i: topics with counts, assignments and configs; '
@@ -57,7 +19,7 @@ describe('topic admin schemas against KafkaJS 2.2.4', () => {
           configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
         { topic: 'b', replicaAssignment: [{ partition: 0, replicas: [0] }] },
       ] })
-    expect(await readKafkaJsRequest(request)).toEqual({
+    expect(await readKafkaJsBody(request)).toEqual({
       topics: [
         { name: 'a', numPartitions: 3, replicationFactor: 1, assignments: [],
           configs: [{ name: 'cleanup.policy', value: 'compact' }] },
@@ -77,7 +39,7 @@ describe('topic admin schemas against KafkaJS 2.2.4', () => {
   })
 
   it.each([0, 1])('DeleteTopics v%i: topic names; per-topic errors', async version => {
-    expect(await readKafkaJsRequest(kafkaJsRequest('deleteTopics', version,
+    expect(await readKafkaJsBody(kafkaJsRequest('deleteTopics', version,
       { topics: ['a', 'b'], timeout: 1000 }))).toEqual({ topicNames: ['a', 'b'], timeoutMs: 1000 })
     const decoded = await kafkaJsDecode('deleteTopics', version, encodeResponse(20, version, {
       throttleTimeMs: 0, responses: [{ name: 'a', errorCode: 0 }, { name: 'b', errorCode: 3 }] }))

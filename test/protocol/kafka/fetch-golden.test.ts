@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeBatch } from '../../../src/log/record-batch.ts'
 import {
   encodeResponse, kafkaJs, type KafkaJsRequest, readKafkaJsRequest,
-} from './produce-fetch-kafkajs.ts'
+} from './kafkajs-oracle.ts'
 
 const batch = encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('v'),
   headers: [{ key: 'h', value: Buffer.from('x') }] }, { value: Buffer.from('w') }],

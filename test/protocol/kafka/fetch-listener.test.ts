@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Weir } from '../../../src/index.ts'
 import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
 import { body, open, requestFrame, responses } from './kafka-wire.ts'
-import { kafkaJs, kafkaJsFrame, type KafkaJsRequest } from './produce-fetch-kafkajs.ts'
+import { kafkaJs, kafkaJsFrame, type KafkaJsRequest } from './kafkajs-oracle.ts'
 
 const require = createRequire(import.meta.url)
 interface Message {

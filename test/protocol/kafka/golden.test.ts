@@ -6,44 +6,13 @@
  * also pinned as hex (golden bytes), so a change to the interpreter that both sides would
  * follow is still caught.
  */
-import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { schemaFor } from '../../../src/protocol/kafka/apis/index.ts'
 import { readRequestHeader } from '../../../src/protocol/kafka/header.ts'
+import { FrameReader, readMessage } from '../../../src/protocol/kafka/schema.ts'
 import {
-  FrameReader, FrameWriter, readMessage, writeMessage,
-} from '../../../src/protocol/kafka/schema.ts'
-
-const require = createRequire(import.meta.url)
-
-interface KafkaJsRequest { apiKey: number, apiVersion: number, encode(): Promise<unknown> }
-type EncodeFrame = (options: { correlationId: number, clientId: string,
-  request: KafkaJsRequest }) => Promise<{ buffer: Buffer }>
-const encodeFrame = require('kafkajs/src/protocol/request') as EncodeFrame
-
-function kafkaJs<T>(path: string): T {
-  return require(`kafkajs/src/protocol/requests/${path}`) as T
-}
-
-/** A KafkaJS-encoded request, read back with Weir's header and schema. */
-async function readKafkaJsRequest(request: KafkaJsRequest):
-Promise<{ header: ReturnType<typeof readRequestHeader>, body: unknown }> {
-  const { buffer } = await encodeFrame({ correlationId: 7, clientId: 'golden', request })
-  const frame = buffer.subarray(4)
-  expect(buffer.readInt32BE(0)).toBe(frame.length)
-  const schema = schemaFor(request.apiKey, request.apiVersion)!
-  const reader = new FrameReader(frame)
-  const header = readRequestHeader(reader, schema.request.flexible)
-  const body = readMessage(reader, schema.request)
-  expect(reader.remaining).toBe(0)
-  return { header, body }
-}
-
-function encodeResponse(apiKey: number, version: number, body: object): Buffer {
-  const writer = new FrameWriter()
-  writeMessage(writer, schemaFor(apiKey, version)!.response, body)
-  return writer.toBuffer()
-}
+  encodeResponse, kafkaJs, type KafkaJsRequest, readKafkaJsRequest,
+} from './kafkajs-oracle.ts'
 
 const ranges = [{ apiKey: 3, minVersion: 0, maxVersion: 6 },
   { apiKey: 18, minVersion: 0, maxVersion: 3 }]

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Weir } from '../../../src/index.ts'
 import { advertisedVersions } from '../../../src/protocol/kafka/apis/index.ts'
 import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { readWithWeir } from './produce-fetch-kafkajs.ts'
+import { readWithWeir } from './kafkajs-oracle.ts'
 
 const kcatInstalled = spawnSync('kcat', ['-V']).status === 0
 if (!kcatInstalled) {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   encodeResponse, kafkaJs, type KafkaJsRequest, readKafkaJsRequest,
-} from './produce-fetch-kafkajs.ts'
+} from './kafkajs-oracle.ts'
 
 describe('ListOffsets schemas against KafkaJS 2.2.4', () => {
   it('v1–v3 requests and responses round-trip through KafkaJS', async () => {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { batchDefect, decodeRecords, readBatchHeader } from '../../../src/log/record-batch.ts'
 import {
   encodeResponse, kafkaJs, type KafkaJsRequest, readKafkaJsRequest,
-} from './produce-fetch-kafkajs.ts'
+} from './kafkajs-oracle.ts'
 
 const messages = [
   { key: 'k1', value: 'v1', timestamp: 1_700_000_000_000, headers: { h: 'x' } },

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Weir } from '../../../src/index.ts'
 import { advertisedVersions } from '../../../src/protocol/kafka/apis/index.ts'
 import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { readWithWeir } from './produce-fetch-kafkajs.ts'
+import { readWithWeir } from './kafkajs-oracle.ts'
 
 const INIT_PRODUCER_ID = 22
 const initProducerIdServed = advertisedVersions().some(range => range.apiKey === INIT_PRODUCER_ID)

@@ -23,7 +23,7 @@ import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
 import { body, open, requestFrame, responses } from './kafka-wire.ts'
 import {
   kafkaJs, kafkaJsFrame, type KafkaJsRequest, readWithWeir,
-} from './produce-fetch-kafkajs.ts'
+} from './kafkajs-oracle.ts'
 
 const require = createRequire(import.meta.url)
 const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown }

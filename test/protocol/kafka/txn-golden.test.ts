@@ -7,50 +7,13 @@
  * frame is pinned as hex, and ApiVersions is checked to advertise exactly the Profile A ranges
  * of these APIs and of CreateTopics and DeleteTopics.
  */
-import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { advertisedVersions, schemaFor } from '../../../src/protocol/kafka/apis/index.ts'
 import { readRequestHeader } from '../../../src/protocol/kafka/header.ts'
+import { FrameReader, readMessage } from '../../../src/protocol/kafka/schema.ts'
 import {
-  FrameReader, FrameWriter, readMessage, writeMessage,
-} from '../../../src/protocol/kafka/schema.ts'
-
-const require = createRequire(import.meta.url)
-
-interface KafkaJsRequest { apiKey: number, apiVersion: number, encode(): Promise<unknown> }
-type EncodeFrame = (options: { correlationId: number, clientId: string,
-  request: KafkaJsRequest }) => Promise<{ buffer: Buffer }>
-const encodeFrame = require('kafkajs/src/protocol/request') as EncodeFrame
-type Decoder = { decode(raw: Buffer): Promise<Record<string, unknown>> }
-
-function kafkaJsRequest(api: string, version: number, options: object): KafkaJsRequest {
-  const build = require(`kafkajs/src/protocol/requests/${api}/v${version}/request`) as
-    (options: object) => KafkaJsRequest
-  return build(options)
-}
-
-function kafkaJsDecode(api: string, version: number, raw: Buffer) {
-  return (require(`kafkajs/src/protocol/requests/${api}/v${version}/response`) as Decoder)
-    .decode(raw)
-}
-
-/** A KafkaJS-encoded request body, read back with Weir's header and schema. */
-async function readKafkaJsRequest(request: KafkaJsRequest): Promise<unknown> {
-  const { buffer } = await encodeFrame({ correlationId: 7, clientId: 'golden', request })
-  const schema = schemaFor(request.apiKey, request.apiVersion)!
-  const reader = new FrameReader(buffer.subarray(4))
-  const header = readRequestHeader(reader, schema.request.flexible)
-  expect(header).toMatchObject({ apiKey: request.apiKey, apiVersion: request.apiVersion })
-  const body = readMessage(reader, schema.request)
-  expect(reader.remaining).toBe(0)
-  return body
-}
-
-function encodeResponse(apiKey: number, version: number, body: object): Buffer {
-  const writer = new FrameWriter()
-  writeMessage(writer, schemaFor(apiKey, version)!.response, body)
-  return writer.toBuffer()
-}
+  encodeResponse, kafkaJsDecode, kafkaJsRequest, readKafkaJsBody,
+} from './kafkajs-oracle.ts'
 
 const versions = [0, 1]
 const producer = { transactionalId: 'tx-ü', producerId: 4321, producerEpoch: 7 }
@@ -65,10 +28,10 @@ describe('transaction API schemas against KafkaJS 2.2.4', () => {
 
   it.each(versions)('InitProducerId v%i: transactional and idempotent requests; the response',
     async version => {
-      expect(await readKafkaJsRequest(kafkaJsRequest('initProducerId', version,
+      expect(await readKafkaJsBody(kafkaJsRequest('initProducerId', version,
         { transactionalId: 'tx-ü', transactionTimeout: 60000 })))
         .toEqual({ transactionalId: 'tx-ü', transactionTimeoutMs: 60000 })
-      expect(await readKafkaJsRequest(kafkaJsRequest('initProducerId', version,
+      expect(await readKafkaJsBody(kafkaJsRequest('initProducerId', version,
         { transactionalId: null, transactionTimeout: 5000 })))
         .toEqual({ transactionalId: null, transactionTimeoutMs: 5000 })
       const decoded = await kafkaJsDecode('initProducerId', version, encodeResponse(22, version,
@@ -80,7 +43,7 @@ describe('transaction API schemas against KafkaJS 2.2.4', () => {
   it.each(versions)('AddPartitionsToTxn v%i: topics and partitions; per-partition errors',
     async version => {
       const topics = [{ topic: 'a', partitions: [0, 2] }, { topic: 'b', partitions: [1] }]
-      expect(await readKafkaJsRequest(kafkaJsRequest('addPartitionsToTxn', version,
+      expect(await readKafkaJsBody(kafkaJsRequest('addPartitionsToTxn', version,
         { ...producer, topics }))).toEqual({ ...producer,
         topics: [{ name: 'a', partitions: [0, 2] }, { name: 'b', partitions: [1] }] })
       const decoded = await kafkaJsDecode('addPartitionsToTxn', version, encodeResponse(24,
@@ -92,12 +55,12 @@ describe('transaction API schemas against KafkaJS 2.2.4', () => {
 
   it.each(versions)('AddOffsetsToTxn and EndTxn v%i: requests and error codes',
     async version => {
-      expect(await readKafkaJsRequest(kafkaJsRequest('addOffsetsToTxn', version,
+      expect(await readKafkaJsBody(kafkaJsRequest('addOffsetsToTxn', version,
         { ...producer, groupId: 'g1' }))).toEqual({ ...producer, groupId: 'g1' })
       expect(await kafkaJsDecode('addOffsetsToTxn', version, encodeResponse(25, version,
         { throttleTimeMs: 0, errorCode: 47 }))).toMatchObject({ errorCode: 47 })
       for (const transactionResult of [true, false]) {
-        expect(await readKafkaJsRequest(kafkaJsRequest('endTxn', version,
+        expect(await readKafkaJsBody(kafkaJsRequest('endTxn', version,
           { ...producer, transactionResult }))).toEqual({ ...producer,
           committed: transactionResult })
       }
@@ -110,7 +73,7 @@ describe('transaction API schemas against KafkaJS 2.2.4', () => {
       const request = kafkaJsRequest('txnOffsetCommit', version, { ...producer, groupId: 'g1',
         topics: [{ topic: 'a', partitions: [{ partition: 0, offset: '42', metadata: 'm' },
           { partition: 1, offset: '7', metadata: null }] }] })
-      expect(await readKafkaJsRequest(request)).toEqual({ ...producer, groupId: 'g1',
+      expect(await readKafkaJsBody(request)).toEqual({ ...producer, groupId: 'g1',
         topics: [{ name: 'a', partitions: [
           { partitionIndex: 0, committedOffset: 42, committedMetadata: 'm' },
           { partitionIndex: 1, committedOffset: 7, committedMetadata: null }] }] })

@@ -1,8 +1,8 @@
 /**
- * KafkaJS 2.2.4's protocol encoders and decoders as the oracle of the golden tests (the same
- * method as golden.test.ts): a request KafkaJS encodes is read with Weir's header and schema of
- * that version; a response body Weir encodes is handed to KafkaJS's decoder. Also: reading a
- * partition back with Weir's own transport, for the acceptance tests.
+ * KafkaJS 2.2.4's protocol encoders and decoders as the oracle of the golden tests: a request
+ * KafkaJS encodes is read with Weir's header and schema of that version; a response body Weir
+ * encodes is handed to KafkaJS's decoder. Also: reading a partition back with Weir's own
+ * transport, for the acceptance tests.
  */
 import { createRequire } from 'node:module'
 import { expect } from 'vitest'
@@ -11,7 +11,7 @@ import {
   decodeRecords, forEachBatch, type LogRecord, readBatchHeader,
 } from '../../../src/log/record-batch.ts'
 import { schemaFor } from '../../../src/protocol/kafka/apis/index.ts'
-import { readRequestHeader } from '../../../src/protocol/kafka/header.ts'
+import { readRequestHeader, type RequestHeader } from '../../../src/protocol/kafka/header.ts'
 import {
   FrameReader, FrameWriter, readMessage, writeMessage,
 } from '../../../src/protocol/kafka/schema.ts'
@@ -33,14 +33,33 @@ export async function kafkaJsFrame(request: KafkaJsRequest, correlationId = 7): 
 }
 
 /** A KafkaJS-encoded request, read back with Weir's header and schema; all bytes consumed. */
-export async function readKafkaJsRequest<T>(request: KafkaJsRequest): Promise<{ body: T }> {
-  const frame = (await kafkaJsFrame(request)).subarray(4)
+export async function readKafkaJsRequest<T>(request: KafkaJsRequest):
+Promise<{ header: RequestHeader, body: T }> {
+  const frame = await kafkaJsFrame(request)
+  expect(frame.readInt32BE(0)).toBe(frame.length - 4)
   const schema = schemaFor(request.apiKey, request.apiVersion)!
-  const reader = new FrameReader(frame)
-  readRequestHeader(reader, schema.request.flexible)
+  const reader = new FrameReader(frame.subarray(4))
+  const header = readRequestHeader(reader, schema.request.flexible)
   const body = readMessage<T>(reader, schema.request)
   expect(reader.remaining).toBe(0)
-  return { body }
+  return { header, body }
+}
+
+/** The body alone of `readKafkaJsRequest`. */
+export async function readKafkaJsBody(request: KafkaJsRequest): Promise<unknown> {
+  return (await readKafkaJsRequest(request)).body
+}
+
+/** KafkaJS's request builder of `api` at `version` (its src/protocol/requests name). */
+export function kafkaJsRequest(api: string, version: number, options: object): KafkaJsRequest {
+  return kafkaJs<(options: object) => KafkaJsRequest>(`${api}/v${version}/request`)(options)
+}
+
+/** KafkaJS's decoding of a response body of `api` at `version`. */
+export function kafkaJsDecode(api: string, version: number, raw: Buffer):
+Promise<Record<string, unknown>> {
+  return kafkaJs<{ decode(raw: Buffer): Promise<Record<string, unknown>> }>(
+    `${api}/v${version}/response`).decode(raw)
 }
 
 export function encodeResponse(apiKey: number, version: number, body: object): Buffer {
