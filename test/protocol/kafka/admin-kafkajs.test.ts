@@ -6,38 +6,27 @@
  * Covered: partitions and Kafka-named configs, validateOnly, an existing topic (false), per-topic
  * refusals (replication factor, unknown config, bad partition count), delete and a missing topic.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { type Admin, Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { listenerWorld } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+const world = listenerWorld('weir-kafkajs-admin-')
 let admin: Admin
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-admin-'))
-  weir = await Weir.open({ dir })
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-  const kafka = new Kafka({ clientId: 'weir-admin-test', brokers: [`127.0.0.1:${listener.port}`],
-    logLevel: logLevel.NOTHING, retry: { retries: 0 } })
+  const kafka = new Kafka({ clientId: 'weir-admin-test',
+    brokers: [`127.0.0.1:${world.listener.port}`], logLevel: logLevel.NOTHING,
+    retry: { retries: 0 } })
   admin = kafka.admin()
   await admin.connect()
 })
 
 afterAll(async () => {
   await admin.disconnect()
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
 })
 
 async function weirTopics(): Promise<string[]> {
-  return (await weir.admin().listTopics()).map(topic => topic.name).sort()
+  return (await world.weir.admin().listTopics()).map(topic => topic.name).sort()
 }
 
 describe('KafkaJS admin createTopics and deleteTopics against the Kafka listener', () => {
@@ -50,7 +39,7 @@ describe('KafkaJS admin createTopics and deleteTopics against the Kafka listener
           { name: 'segment.bytes', value: '16777216' }] },
       { topic: 'events' },
     ] })).toBe(true)
-    const [orders, events] = await weir.admin().describeTopics(['orders', 'events'])
+    const [orders, events] = await world.weir.admin().describeTopics(['orders', 'events'])
     expect(orders).toMatchObject({ name: 'orders', partitions: 4,
       config: { cleanupPolicy: 'compact', retentionMs: 3_600_000, segmentBytesMax: 16_777_216 } })
     expect(orders!.partitionStates).toHaveLength(4)
@@ -73,7 +62,7 @@ describe('KafkaJS admin createTopics and deleteTopics against the Kafka listener
   it('creating an existing topic returns false and changes nothing', async () => {
     expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 9 }] }))
       .toBe(false)
-    const [orders] = await weir.admin().describeTopics(['orders'])
+    const [orders] = await world.weir.admin().describeTopics(['orders'])
     expect(orders!.partitions).toBe(4)
   })
 

@@ -6,39 +6,25 @@
  * of issue 9 add: it is skipped until the listener advertises them.
  * Method: an embedded broker in a temp dir, the listener on 127.0.0.1:0, KafkaJS unchanged.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { advertisedVersions } from '../../../src/protocol/kafka/apis/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { listenerWorld } from './kafka-wire.ts'
 
 /** FindCoordinator, JoinGroup, SyncGroup, OffsetFetch, InitProducerId, AddPartitionsToTxn,
  * EndTxn. */
 const needed = [10, 11, 14, 9, 22, 24, 26]
 const served = needed.every(key => advertisedVersions().some(range => range.apiKey === key))
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 let kafka: Kafka
 
 describe.skipIf(!served)('a KafkaJS consumer against the Kafka listener', () => {
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-consumer-'))
-    weir = await Weir.open({ dir })
-    await weir.admin().createTopics([{ topic: 'events', partitions: 2 }])
-    listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-    kafka = new Kafka({ clientId: 'weir-consumer-test', logLevel: logLevel.NOTHING,
-      brokers: [`127.0.0.1:${listener.port}`], retry: { retries: 3 } })
-  })
+  const world = listenerWorld('weir-kafkajs-consumer-',
+    { topics: [{ topic: 'events', partitions: 2 }] })
 
-  afterAll(async () => {
-    await listener?.close()
-    await weir?.close()
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  beforeAll(() => {
+    kafka = new Kafka({ clientId: 'weir-consumer-test', logLevel: logLevel.NOTHING,
+      brokers: [`127.0.0.1:${world.listener.port}`], retry: { retries: 3 } })
   })
 
   /** Consumes from the beginning until `count` records arrived; returns their values. */

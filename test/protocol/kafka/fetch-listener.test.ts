@@ -14,15 +14,10 @@
  *   partition, FETCH_SESSION_ID_NOT_FOUND for a session Weir never made, KIP-74's whole first
  *   batch under a 1-byte limit, and a malformed Fetch closing only its connection.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 import { kafkaJs, kafkaJsFrame, type KafkaJsRequest } from './kafkajs-oracle.ts'
 
 const require = createRequire(import.meta.url)
@@ -37,30 +32,22 @@ interface Message {
 type Filter = (options: { messages: Message[], abortedTransactions: unknown[] }) => Message[]
 const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages') as Filter
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+const closes: string[] = []
+const world = listenerWorld('weir-kafka-fetch-', {
+  topics: [{ topic: 'f', partitions: 2 }, { topic: 'txn' }, { topic: 'open' }, { topic: 'poll' }],
+  listener: { onConnectionClosed: reason => closes.push(reason) },
+})
 let socket: Socket
 let replies: ReturnType<typeof responses>
 let correlationId = 0
-const closes: string[] = []
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-fetch-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'f', partitions: 2 }, { topic: 'txn' },
-    { topic: 'open' }, { topic: 'poll' }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0,
-    onConnectionClosed: reason => closes.push(reason) })
-  socket = await open(listener.port)
+  socket = await open(world.listener.port)
   replies = responses(socket)
 })
 
-afterAll(async () => {
+afterAll(() => {
   socket.destroy()
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
 })
 
 interface FetchOptions {
@@ -121,7 +108,7 @@ const sent = Array.from({ length: 12 }, (_, i) => ({
 
 describe('Fetch over the Kafka listener', () => {
   it('returns what Weir\'s producer wrote, identical, in every version 4–11', async () => {
-    const producer = weir.producer()
+    const producer = world.weir.producer()
     await producer.send({ topic: 'f', messages: sent })
     for (let version = 4; version <= 11; version++) {
       for (const isolationLevel of [0, 1]) {
@@ -144,8 +131,8 @@ describe('Fetch over the Kafka listener', () => {
   })
 
   it('read_committed drops an aborted transaction; read_uncommitted keeps it', async () => {
-    const plain = weir.producer()
-    const transactional = weir.producer({ transactionalId: 'fetch-tx' })
+    const plain = world.weir.producer()
+    const transactional = world.weir.producer({ transactionalId: 'fetch-tx' })
     await transactional.initTransactions()
     await plain.send({ topic: 'txn', messages: [{ value: 'a' }] })
     for (const [values, commit] of [[['c1', 'c2'], true], [['x1', 'x2'], false],
@@ -173,8 +160,8 @@ describe('Fetch over the Kafka listener', () => {
 
   it('an open transaction holds read_committed back at the LSO, also in ListOffsets',
     async () => {
-      const plain = weir.producer()
-      const transactional = weir.producer({ transactionalId: 'open-tx' })
+      const plain = world.weir.producer()
+      const transactional = world.weir.producer({ transactionalId: 'open-tx' })
       await transactional.initTransactions()
       await plain.send({ topic: 'open', messages: [{ value: 'before' }] })
       transactional.beginTransaction()
@@ -199,7 +186,7 @@ describe('Fetch over the Kafka listener', () => {
   it('a long poll is woken by an append, and answered empty at max_wait_ms', async () => {
     const waiting = fetch({ maxWaitTime: 20_000, partitions: [{ topic: 'poll', partition: 0,
       fetchOffset: 0 }] })
-    await weir.producer().send({ topic: 'poll', messages: [{ value: 'wake' }] })
+    await world.weir.producer().send({ topic: 'poll', messages: [{ value: 'wake' }] })
     expect(consumed((await waiting).partitions[0]!)).toEqual(['0:wake'])
     const empty = await fetch({ maxWaitTime: 50, partitions: [{ topic: 'poll', partition: 0,
       fetchOffset: 1 }] })
@@ -230,7 +217,7 @@ describe('Fetch over the Kafka listener', () => {
     const absurd = Buffer.from(frame)
     absurd.writeInt32BE(0x7fffffff, absurd.length - 2 - 8) // the topics count
     for (const bad of [truncated, absurd]) {
-      const other = await open(listener.port)
+      const other = await open(world.listener.port)
       const otherReplies = responses(other)
       other.write(bad)
       expect(await otherReplies.closed()).toEqual({ frames: 0, partial: 0 })
@@ -246,10 +233,10 @@ describe('Fetch over the Kafka listener', () => {
  */
 async function highWatermarkReaches(topic: string, offset: number): Promise<void> {
   for (let polls = 0; polls < 20; polls++) {
-    const [state] = await weir.transport.describeTopics([topic])
+    const [state] = await world.weir.transport.describeTopics([topic])
     const highWatermark = state!.partitionStates[0]!.highWatermark
     if (highWatermark >= offset) return
-    await weir.transport.fetch({ partitions: [{ topic, partition: 0, offset: highWatermark }],
+    await world.weir.transport.fetch({ partitions: [{ topic, partition: 0, offset: highWatermark }],
       maxWaitMs: 5000 })
   }
   throw new Error(`${topic} did not reach offset ${offset}`)

@@ -12,39 +12,23 @@
  * group.instance.id fences the first (FENCED_INSTANCE_ID on its heartbeat), and LeaveGroup v3
  * removes a member by instance id alone.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import type { Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+const world = listenerWorld('weir-kafka-group-flow-',
+  { topics: [{ topic: 'orders', partitions: 3 }] })
 const sockets: Socket[] = []
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-group-flow-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 3 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
+afterAll(() => {
   for (const socket of sockets) socket.destroy()
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
 })
 
 type Body = Record<string, unknown>
 
 /** One Kafka connection, one request in flight at a time (each call waits for its answer). */
 async function connection() {
-  const socket = await open(listener.port)
+  const socket = await open(world.listener.port)
   sockets.push(socket)
   const replies = responses(socket)
   let correlationId = 0
@@ -62,7 +46,7 @@ async function connection() {
 /** Waits, event by event and at most ~2 s, until Weir's coordinator shows the group state. */
 async function groupState(groupId: string, state: string): Promise<void> {
   for (let turn = 0; turn < 400; turn++) {
-    if ((await weir.admin().describeGroup(groupId)).state === state) return
+    if ((await world.weir.admin().describeGroup(groupId)).state === state) return
     await new Promise(resolve => setTimeout(resolve, 5))
   }
   throw new Error(`group ${groupId} never reached ${state}`)
@@ -93,7 +77,7 @@ describe('a consumer group over the Kafka listener', () => {
   it('finds the coordinator: this node at the advertised address, for groups and '
     + 'transactions; an unknown key type is INVALID_REQUEST', async () => {
     const send = await connection()
-    const here = { nodeId: 0, host: '127.0.0.1', port: listener.port }
+    const here = { nodeId: 0, host: '127.0.0.1', port: world.listener.port }
     expect(await send(FIND_COORDINATOR, 0, { key: 'flow' })).toEqual({ errorCode: 0, ...here })
     expect(await send(FIND_COORDINATOR, 2, { key: 'tx', keyType: 1 })).toEqual({
       throttleTimeMs: 0, errorCode: 0, errorMessage: null, ...here })
@@ -145,7 +129,7 @@ describe('a consumer group over the Kafka listener', () => {
         groupInstanceId: null })).toEqual({ throttleTimeMs: 0, errorCode: 22 })
 
       const described = await admin(DESCRIBE, 2, { groups: ['flow', 'nobody'] })
-      const weirView = await weir.admin().describeGroup('flow')
+      const weirView = await world.weir.admin().describeGroup('flow')
       expect(weirView).toMatchObject({ state: 'Stable', protocolType: 'consumer',
         protocol: 'RoundRobinAssigner', generationId: 2, leader: memberA })
       expect(described).toEqual({ throttleTimeMs: 0, groups: [
@@ -189,12 +173,12 @@ describe('static membership over the Kafka listener (KIP-345)', () => {
       expect(newId).not.toBe(oldId)
       expect(await first(HEARTBEAT, 3, { groupId: 'static', generationId: 1, memberId: oldId,
         groupInstanceId: 'i1' })).toEqual({ throttleTimeMs: 0, errorCode: 82 })
-      expect((await weir.admin().describeGroup('static')).members).toMatchObject([
+      expect((await world.weir.admin().describeGroup('static')).members).toMatchObject([
         { memberId: newId, groupInstanceId: 'i1' }])
       expect(await second(LEAVE, 3, { groupId: 'static', members: [
         { memberId: '', groupInstanceId: 'i1' }] })).toEqual({ throttleTimeMs: 0,
         errorCode: 0, members: [{ memberId: '', groupInstanceId: 'i1', errorCode: 0 }] })
-      expect((await weir.admin().describeGroup('static')).members).toEqual([])
+      expect((await world.weir.admin().describeGroup('static')).members).toEqual([])
     })
 })
 
@@ -230,7 +214,7 @@ async function commitAndFetch({ a, b, admin, memberA, memberB }: Members): Promi
   // An unknown member is told so (checked before the generation, as Kafka).
   expect(await b(COMMIT, 4, { ...stale, memberId: 'x' })).toMatchObject({ topics: [
     { partitions: [{ errorCode: 25 }, { errorCode: 25 }] }] })
-  expect((await weir.admin().fetchOffsets('flow')).map(({ topic, partition, offset,
+  expect((await world.weir.admin().fetchOffsets('flow')).map(({ topic, partition, offset,
     metadata }) => ({ topic, partition, offset, metadata }))).toEqual([
     { topic: 'orders', partition: 0, offset: 5, metadata: '' },
     { topic: 'orders', partition: 1, offset: 7, metadata: 'a' }])
@@ -265,7 +249,7 @@ async function leaveUntilEmpty({ a, b, admin, memberA, memberB }: Members): Prom
     { memberId: 'ghost', groupInstanceId: null }] })).toEqual({ throttleTimeMs: 0,
     errorCode: 0, members: [{ memberId: memberB, groupInstanceId: null, errorCode: 0 },
       { memberId: 'ghost', groupInstanceId: null, errorCode: 25 }] })
-  expect((await weir.admin().describeGroup('flow')).state).toBe('PreparingRebalance')
+  expect((await world.weir.admin().describeGroup('flow')).state).toBe('PreparingRebalance')
   expect(await a(HEARTBEAT, 1, { groupId: 'flow', generationId: 2, memberId: memberA }))
     .toEqual({ throttleTimeMs: 0, errorCode: 27 })
   expect(await a(JOIN, 4, { ...joinRequest(memberA, metaA), groupInstanceId: undefined }))
@@ -277,7 +261,7 @@ async function leaveUntilEmpty({ a, b, admin, memberA, memberB }: Members): Prom
   expect(await admin(DESCRIBE, 0, { groups: ['flow'] })).toEqual({ groups: [
     { errorCode: 0, groupId: 'flow', groupState: 'Empty', protocolType: 'consumer',
       protocolData: '', members: [] }] })
-  expect((await weir.admin().describeGroup('flow')).state).toBe('Empty')
+  expect((await world.weir.admin().describeGroup('flow')).state).toBe('Empty')
 }
 
 /** With no members, generation −1 commits go both ways between the listener and Weir. */
@@ -289,11 +273,11 @@ async function simpleCommits(admin: Send): Promise<void> {
       { partitionIndex: 1, committedOffset: -1, committedMetadata: null }] }] }))
     .toEqual({ throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [
       { partitionIndex: 2, errorCode: 0 }, { partitionIndex: 1, errorCode: 0 }] }] })
-  expect((await weir.admin().fetchOffsets('flow', [{ topic: 'orders', partition: 1 }]))
+  expect((await world.weir.admin().fetchOffsets('flow', [{ topic: 'orders', partition: 1 }]))
     .map(entry => entry.offset)).toEqual([0])
-  await weir.transport.commitOffsets({ groupId: 'flow', generationId: -1, memberId: '',
+  await world.weir.transport.commitOffsets({ groupId: 'flow', generationId: -1, memberId: '',
     offsets: [{ topic: 'orders', partition: 0, offset: 12, metadata: 'weir' }] })
-  expect((await weir.admin().fetchOffsets('flow', [{ topic: 'orders', partition: 2 }]))
+  expect((await world.weir.admin().fetchOffsets('flow', [{ topic: 'orders', partition: 2 }]))
     .map(entry => entry.offset)).toEqual([3])
   expect(await admin(FETCH_OFFSETS, 4, { groupId: 'flow', topics: [
     { name: 'orders', partitionIndexes: [0, 2] }] })).toMatchObject({ errorCode: 0,

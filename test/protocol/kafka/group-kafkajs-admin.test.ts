@@ -7,33 +7,15 @@
  * Method: the group's member joins and commits through Weir's own transport, and offsets set by
  * KafkaJS are read back with Weir's admin.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { describe, expect, it } from 'vitest'
+import { listenerWorld } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-group-admin-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 3 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const world = listenerWorld('weir-kafkajs-group-admin-',
+  { topics: [{ topic: 'orders', partitions: 3 }] })
 
 function kafkaAdmin() {
-  return new Kafka({ clientId: 'weir-test', brokers: [`127.0.0.1:${listener.port}`],
+  return new Kafka({ clientId: 'weir-test', brokers: [`127.0.0.1:${world.listener.port}`],
     logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin()
 }
 
@@ -44,14 +26,14 @@ const assignment = AssignerProtocol.MemberAssignment.encode({ version: 0,
 
 describe('KafkaJS admin and Weir groups through the Kafka listener', () => {
   it('describes and lists a group Weir runs, and fetches its committed offsets', async () => {
-    const joined = await weir.transport.joinGroup({ groupId: 'billing', memberId: '',
+    const joined = await world.weir.transport.joinGroup({ groupId: 'billing', memberId: '',
       clientId: 'weir-client', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000,
       protocolType: 'consumer',
       protocols: [{ name: 'RoundRobinAssigner', metadata: subscription }] })
     const { memberId, generationId } = joined
-    await weir.transport.syncGroup({ groupId: 'billing', generationId, memberId,
+    await world.weir.transport.syncGroup({ groupId: 'billing', generationId, memberId,
       assignments: [{ memberId, assignment }] })
-    await weir.transport.commitOffsets({ groupId: 'billing', generationId, memberId,
+    await world.weir.transport.commitOffsets({ groupId: 'billing', generationId, memberId,
       offsets: [{ topic: 'orders', partition: 0, offset: 5 },
         { topic: 'orders', partition: 1, offset: 7, metadata: 'x' }] })
 
@@ -75,13 +57,13 @@ describe('KafkaJS admin and Weir groups through the Kafka listener', () => {
           { partition: 2, offset: '-1', metadata: null }] }])
     } finally {
       await admin.disconnect()
-      await weir.transport.leaveGroup({ groupId: 'billing', members: [{ memberId }] })
+      await world.weir.transport.leaveGroup({ groupId: 'billing', members: [{ memberId }] })
     }
   })
 
   it('setOffsets and resetOffsets of a group with no members, read back by Weir',
     async () => {
-      const producer = weir.producer()
+      const producer = world.weir.producer()
       await producer.send({ topic: 'orders', messages: Array.from({ length: 9 },
         (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 3 })) })
       const admin = kafkaAdmin()
@@ -89,10 +71,10 @@ describe('KafkaJS admin and Weir groups through the Kafka listener', () => {
       try {
         await admin.setOffsets({ groupId: 'audit', topic: 'orders',
           partitions: [{ partition: 0, offset: '2' }, { partition: 2, offset: '1' }] })
-        const offsets = async () => (await weir.admin().fetchOffsets('audit'))
+        const offsets = async () => (await world.weir.admin().fetchOffsets('audit'))
           .map(({ partition, offset }) => [partition, offset])
         expect(await offsets()).toEqual([[0, 2], [2, 1]])
-        expect((await weir.admin().describeGroup('audit')).state).toBe('Empty')
+        expect((await world.weir.admin().describeGroup('audit')).state).toBe('Empty')
         await admin.resetOffsets({ groupId: 'audit', topic: 'orders', earliest: true })
         expect(await offsets()).toEqual([[0, 0], [1, 0], [2, 0]])
       } finally {

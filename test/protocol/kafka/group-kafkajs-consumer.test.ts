@@ -10,33 +10,17 @@
  * those of the leaver's partitions, and re-read no record of phase 1. Waiting on Weir's view is
  * a bounded poll of the coordinator state, not a sleep in place of a condition.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { type Consumer, Kafka, logLevel } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { describe, expect, it } from 'vitest'
+import { listenerWorld } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 const PARTITIONS = 6
 const PER_PARTITION = 5
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-group-'))
+const world = listenerWorld('weir-kafkajs-group-', {
   // A short initial delay lets the three first joins land in one generation, as Kafka's
   // group.initial.rebalance.delay.ms does (3 s there).
-  weir = await Weir.open({ dir, group: { initialRebalanceDelayMs: 300 } })
-  await weir.admin().createTopics([{ topic: 'events', partitions: PARTITIONS }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+  weir: { group: { initialRebalanceDelayMs: 300 } },
+  topics: [{ topic: 'events', partitions: PARTITIONS }],
 })
 
 interface Seen {
@@ -55,7 +39,7 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
 }
 
 async function produce(phase: number): Promise<void> {
-  const producer = weir.producer()
+  const producer = world.weir.producer()
   await producer.send({ topic: 'events', messages: Array.from(
     { length: PARTITIONS * PER_PARTITION }, (_, i) => ({ key: `k${i}`,
       value: `p${phase}-${i}`, partition: i % PARTITIONS })) })
@@ -74,7 +58,7 @@ function member(kafka: Kafka, index: number, assignments: Map<number, number[]>)
 describe('a KafkaJS consumer group on the Kafka listener', () => {
   it('shares six partitions among three members and takes over from committed offsets '
     + 'when one leaves', async () => {
-    const kafka = new Kafka({ clientId: 'trio', brokers: [`127.0.0.1:${listener.port}`],
+    const kafka = new Kafka({ clientId: 'trio', brokers: [`127.0.0.1:${world.listener.port}`],
       logLevel: logLevel.NOTHING })
     const seen: Seen[] = []
     const assignments = new Map<number, number[]>()
@@ -90,15 +74,15 @@ describe('a KafkaJS consumer group on the Kafka listener', () => {
         } })
       }))
       const committedAll = async (expected: number) => {
-        const offsets = await weir.admin().fetchOffsets('trio')
+        const offsets = await world.weir.admin().fetchOffsets('trio')
         return offsets.length === PARTITIONS && offsets.every(o => o.offset === expected)
       }
       await until(() => committedAll(PER_PARTITION), 'phase 1 commits')
       await until(async () => {
-        const now = await weir.admin().describeGroup('trio')
+        const now = await world.weir.admin().describeGroup('trio')
         return now.state === 'Stable' && now.members.length === 3
       }, 'a stable group of three')
-      expect(await weir.admin().describeGroup('trio')).toMatchObject({
+      expect(await world.weir.admin().describeGroup('trio')).toMatchObject({
         protocolType: 'consumer', protocol: 'RoundRobinAssigner' })
       expect([...assignments.values()].map(partitions => partitions.length)).toEqual([2, 2, 2])
       expect([...assignments.values()].flat().sort()).toEqual([0, 1, 2, 3, 4, 5])
@@ -112,7 +96,7 @@ describe('a KafkaJS consumer group on the Kafka listener', () => {
       const leaverPartitions = assignments.get(2)!
       await leaver.disconnect()
       await until(async () => {
-        const now = await weir.admin().describeGroup('trio')
+        const now = await world.weir.admin().describeGroup('trio')
         return now.state === 'Stable' && now.members.length === 2
       }, 'a stable group of two')
       await produce(2)

@@ -8,26 +8,22 @@
  * with Weir's admin.
  */
 import { execFile, spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { describe, expect, it } from 'vitest'
+import { listenerWorld, type ListenerWorld } from './kafka-wire.ts'
 
 const kcatInstalled = spawnSync('kcat', ['-V']).status === 0
 if (!kcatInstalled) {
   console.warn('kcat is not on PATH: skipping the kcat group test (apt-get install -y kcat)')
 }
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+// Set in the describe below, so a skipped suite starts nothing; the helpers here read it
+// only from its tests.
+let world: ListenerWorld
 
 /** `kcat -G group orders` until the end of every partition; resolves with its stdout lines. */
 function consumeWithGroup(): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    execFile('kcat', ['-b', `127.0.0.1:${listener.port}`, '-G', 'kg', '-X',
+    execFile('kcat', ['-b', `127.0.0.1:${world.listener.port}`, '-G', 'kg', '-X',
       'auto.offset.reset=earliest', '-e', '-f', '%p:%o %s\\n', 'orders'], { timeout: 30_000 },
     (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`kcat -G: ${error.message} ${stderr}`))
@@ -36,31 +32,20 @@ function consumeWithGroup(): Promise<string[]> {
   })
 }
 
-const committed = async () => (await weir.admin().fetchOffsets('kg'))
+const committed = async () => (await world.weir.admin().fetchOffsets('kg'))
   .map(({ partition, offset }) => [partition, offset])
 
 describe.skipIf(!kcatInstalled)('kcat -G against the Kafka listener', () => {
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'weir-kcat-group-'))
-    weir = await Weir.open({ dir })
-    await weir.admin().createTopics([{ topic: 'orders', partitions: 3 }])
-    listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-  })
-
-  afterAll(async () => {
-    await listener?.close()
-    await weir?.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  world = listenerWorld('weir-kcat-group-', { topics: [{ topic: 'orders', partitions: 3 }] })
 
   it('consumes and commits as a group, then resumes from the committed offsets', async () => {
-    const producer = weir.producer()
+    const producer = world.weir.producer()
     await producer.send({ topic: 'orders', messages: Array.from({ length: 6 },
       (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 3 })) })
     expect(await consumeWithGroup()).toEqual(['0:0 v0', '0:1 v3', '1:0 v1', '1:1 v4',
       '2:0 v2', '2:1 v5'])
     expect(await committed()).toEqual([[0, 2], [1, 2], [2, 2]])
-    expect(await weir.admin().describeGroup('kg')).toMatchObject({ state: 'Empty',
+    expect(await world.weir.admin().describeGroup('kg')).toMatchObject({ state: 'Empty',
       protocolType: 'consumer', members: [] })
     await producer.send({ topic: 'orders', messages: [{ value: 'new', partition: 1 }] })
     await producer.close()

@@ -13,37 +13,19 @@
  *   listener's close reasons are only "malformed" ones (a TypeError or an assertion would be a
  *   bug surfacing as a closed connection).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
+import { describe, expect, it } from 'vitest'
 import { groupApis } from '../../../src/protocol/kafka/apis/group-apis.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 const closes: string[] = []
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-group-malformed-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 2 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0,
-    onConnectionClosed: reason => closes.push(reason) })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+const world = listenerWorld('weir-kafka-group-malformed-', {
+  topics: [{ topic: 'orders', partitions: 2 }],
+  listener: { onConnectionClosed: reason => closes.push(reason) },
 })
 
 async function ask(apiKey: number, version: number, request: object):
 Promise<Record<string, unknown>> {
-  const socket = await open(listener.port)
+  const socket = await open(world.listener.port)
   const replies = responses(socket)
   socket.write(requestFrame(apiKey, version, 1, request))
   const [frame] = await replies.frames(1)
@@ -117,7 +99,7 @@ describe('malformed and invalid group requests', () => {
       partitions: [{ partitionIndex: 1, errorCode: 42 }] }] })
     expect(await ask(15, 1, { groups: ['', 'g'] })).toMatchObject({ groups: [
       { errorCode: 24, groupId: '' }, { errorCode: 0, groupId: 'g', groupState: 'Dead' }] })
-    expect(await weir.admin().fetchOffsets('g')).toEqual([])
+    expect(await world.weir.admin().fetchOffsets('g')).toEqual([])
   })
 
   it('close the connection, without a response byte, on every truncation of every version',
@@ -131,7 +113,7 @@ describe('malformed and invalid group requests', () => {
           const cut = Buffer.from(frame.subarray(0, end))
           cut.writeInt32BE(cut.length - 4)
           if (cut.length - 4 < 10 + 1) continue
-          const socket = await open(listener.port)
+          const socket = await open(world.listener.port)
           const replies = responses(socket)
           socket.write(cut)
           expect(await replies.closed(), `${api.name} v${api.version} cut at ${end}`)
@@ -159,7 +141,7 @@ describe('malformed and invalid group requests', () => {
           const at = bodyStart + Math.floor(next() * (frame.length - bodyStart))
           frame[at] = Math.floor(next() * 256)
         }
-        const socket = await open(listener.port)
+        const socket = await open(world.listener.port)
         const replies = responses(socket)
         socket.write(frame)
         const outcome = await Promise.race([replies.frames(1), replies.closed()])

@@ -1,12 +1,74 @@
 /**
- * Test helpers for the Kafka listener over real TCP: build request frames with Weir's schemas,
- * collect response frames, open a connection, read a response body.
+ * Test helpers for the Kafka listener over real TCP: an embedded Weir with a listener for one
+ * test file, build request frames with Weir's schemas, collect response frames, open a
+ * connection, read a response body.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
+import { type CreateTopicRequest, Weir, type WeirOpenOptions } from '../../../src/index.ts'
 import { schemaFor } from '../../../src/protocol/kafka/apis/index.ts'
 import {
   FrameReader, FrameWriter, readMessage, writeMessage,
 } from '../../../src/protocol/kafka/schema.ts'
+import {
+  KafkaListener, type KafkaListenerOptions,
+} from '../../../src/server/kafka/kafka-listener.ts'
+
+export interface ListenerWorldOptions {
+  readonly weir?: Omit<WeirOpenOptions, 'dir'>
+  /** The transport is the world's Weir and the port a free one: tests read `listener.port`. */
+  readonly listener?: Omit<KafkaListenerOptions, 'transport' | 'port'>
+  /** Created before the listener starts, so a client's first Metadata already sees them. */
+  readonly topics?: readonly CreateTopicRequest[]
+}
+
+export interface ListenerWorld {
+  readonly dir: string
+  readonly weir: Weir
+  readonly listener: KafkaListener
+}
+
+/**
+ * An embedded Weir in a temp dir with a Kafka listener on a free port, for the tests of the file
+ * or `describe` it is called in: it registers their beforeAll and afterAll (so a skipped
+ * `describe` starts nothing). Read its fields inside tests and later hooks: they are set in
+ * beforeAll. The afterAll closes the listener, then Weir, then removes the dir, skipping what a
+ * failed start never made; a file's own afterAll, registered later, runs before it.
+ */
+export function listenerWorld(prefix: string, options: ListenerWorldOptions = {}):
+ListenerWorld {
+  let dir: string | undefined
+  let weir: Weir | undefined
+  let listener: KafkaListener | undefined
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix))
+    weir = await Weir.open({ ...options.weir, dir })
+    if (options.topics !== undefined) await weir.admin().createTopics(options.topics)
+    listener = await KafkaListener.start({ ...options.listener, transport: weir.transport,
+      port: 0 })
+  })
+  afterAll(async () => {
+    await listener?.close()
+    await weir?.close()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+  return {
+    get dir() { return started(dir, 'dir') },
+    get weir() { return started(weir, 'weir') },
+    get listener() { return started(listener, 'listener') },
+  }
+}
+
+function started<T>(value: T | undefined, field: string): T {
+  if (value === undefined) {
+    throw new Error(`listenerWorld: ${field} is not set: read it inside a test or a later hook, `
+      + 'after the world\'s beforeAll has run (and succeeded)')
+  }
+  return value
+}
 
 /** A request frame: size, header v1 (v2 when flexible), body. */
 export function requestFrame(apiKey: number, version: number, correlationId: number, body: object,

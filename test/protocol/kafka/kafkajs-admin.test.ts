@@ -5,41 +5,22 @@
  * address, the controller), listTopics and fetchTopicMetadata (partitions led by node 0), and
  * the error for a topic that does not exist.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { describe, expect, it } from 'vitest'
+import { listenerWorld } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 3 },
-    { topic: 'payments', partitions: 1 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const world = listenerWorld('weir-kafkajs-', { topics: [{ topic: 'orders', partitions: 3 },
+  { topic: 'payments', partitions: 1 }] })
 
 describe('KafkaJS admin against the Kafka listener', () => {
   it('connects, describes the cluster and lists topics with their partitions', async () => {
-    const kafka = new Kafka({ clientId: 'weir-test', brokers: [`127.0.0.1:${listener.port}`],
+    const kafka = new Kafka({ clientId: 'weir-test', brokers: [`127.0.0.1:${world.listener.port}`],
       logLevel: logLevel.NOTHING, retry: { retries: 0 } })
     const admin = kafka.admin()
     await admin.connect()
     try {
       expect(await admin.describeCluster()).toEqual({ clusterId: 'weir', controller: 0,
-        brokers: [{ nodeId: 0, host: '127.0.0.1', port: listener.port }] })
+        brokers: [{ nodeId: 0, host: '127.0.0.1', port: world.listener.port }] })
       expect((await admin.listTopics()).sort()).toEqual(['orders', 'payments'])
       const { topics } = await admin.fetchTopicMetadata({ topics: ['orders'] })
       expect(topics).toHaveLength(1)

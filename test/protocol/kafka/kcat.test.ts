@@ -14,14 +14,10 @@
  * - `kcat -L` lists the broker as controller at the advertised address, and the topics.
  */
 import { execFile, spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
+import { describe, expect, it } from 'vitest'
 import { advertisedVersions } from '../../../src/protocol/kafka/apis/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { listenerWorld, type ListenerWorld } from './kafka-wire.ts'
 import { readWithWeir } from './kafkajs-oracle.ts'
 
 const kcatInstalled = spawnSync('kcat', ['-V']).status === 0
@@ -33,14 +29,14 @@ const initProducerIdServed = served(22)
 /** FindCoordinator, InitProducerId, AddPartitionsToTxn, EndTxn: KafkaJS transactions. */
 const transactionsServed = [10, 22, 24, 26].every(served)
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+// Set in the describe below, so a skipped suite starts nothing; the helpers here read it
+// only from its tests.
+let world: ListenerWorld
 
 /** Runs kcat against the listener with `input` on stdin; resolves with its stdout. */
 function kcat(args: string[], input = ''): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('kcat', ['-b', `127.0.0.1:${listener.port}`, ...args],
+    const child = execFile('kcat', ['-b', `127.0.0.1:${world.listener.port}`, ...args],
       { timeout: 20_000 }, (error, stdout, stderr) => {
         if (error !== null) reject(new Error(`kcat ${args.join(' ')}: ${error.message} ${stderr}`))
         else resolve(stdout)
@@ -50,26 +46,14 @@ function kcat(args: string[], input = ''): Promise<string> {
 }
 
 describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'weir-kcat-'))
-    weir = await Weir.open({ dir })
-    await weir.admin().createTopics([{ topic: 'lines' }, { topic: 'zipped' },
-      { topic: 'idempotent' }, { topic: 'txn' }, { topic: 'kjs-txn' },
-      { topic: 'burst' }])
-    listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-  })
-
-  afterAll(async () => {
-    await listener?.close()
-    await weir?.close()
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
-  })
+  world = listenerWorld('weir-kcat-', { topics: [{ topic: 'lines' }, { topic: 'zipped' },
+    { topic: 'idempotent' }, { topic: 'txn' }, { topic: 'kjs-txn' }, { topic: 'burst' }] })
 
   it('kcat -P lines, then kcat -C -o beginning -e returns them identical', async () => {
     await kcat(['-P', '-t', 'lines', '-K:'], 'k1:v1\nk2:v2\nv3\nk4:ünïcödé value\n')
     const out = await kcat(['-C', '-t', 'lines', '-o', 'beginning', '-e', '-f', '%o %k=%s\n'])
     expect(out).toBe('0 k1=v1\n1 k2=v2\n2 =v3\n3 k4=ünïcödé value\n')
-    const stored = await readWithWeir(weir.transport, 'lines', 0, 4)
+    const stored = await readWithWeir(world.weir.transport, 'lines', 0, 4)
     expect(stored.map(r => [r.key?.toString() ?? null, r.value?.toString()])).toEqual([
       ['k1', 'v1'], ['k2', 'v2'], [null, 'v3'], ['k4', 'ünïcödé value']])
   })
@@ -78,7 +62,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
     async () => {
       const lines = Array.from({ length: 200 }, (_, i) => `compressible ${i} ${'z'.repeat(40)}`)
       await kcat(['-P', '-t', 'zipped', '-z', 'gzip'], lines.join('\n') + '\n')
-      const [result] = await weir.transport.fetch({ partitions: [{ topic: 'zipped',
+      const [result] = await world.weir.transport.fetch({ partitions: [{ topic: 'zipped',
         partition: 0, offset: 0 }] })
       expect(result!.bytes.readInt16BE(21) & 0x07).toBe(1) // the first batch's codec: gzip
       const out = await kcat(['-C', '-t', 'zipped', '-o', 'beginning', '-e', '-f', '%s\n'])
@@ -88,7 +72,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
   it('a pipelined burst of 10,000 lines (linger.ms=0) is stored in order', async () => {
     const lines = Array.from({ length: 10_000 }, (_, i) => `burst ${i}`)
     await kcat(['-P', '-t', 'burst', '-X', 'linger.ms=0'], lines.join('\n') + '\n')
-    const stored = await readWithWeir(weir.transport, 'burst', 0, lines.length)
+    const stored = await readWithWeir(world.weir.transport, 'burst', 0, lines.length)
     expect(stored.map(r => r.value?.toString())).toEqual(lines)
   })
 
@@ -97,7 +81,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
       const lines = Array.from({ length: 50 }, (_, i) => `idempotent ${i}`)
       await kcat(['-P', '-t', 'idempotent', '-X', 'enable.idempotence=true'],
         lines.join('\n') + '\n')
-      const [result] = await weir.transport.fetch({ partitions: [{ topic: 'idempotent',
+      const [result] = await world.weir.transport.fetch({ partitions: [{ topic: 'idempotent',
         partition: 0, offset: 0 }] })
       expect(result!.bytes.readBigInt64BE(43)).toBeGreaterThanOrEqual(0n) // a producer id
       const out = await kcat(['-C', '-t', 'idempotent', '-o', 'beginning', '-e', '-f', '%s\n'])
@@ -105,8 +89,8 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
     })
 
   it('kcat -C (read_committed by default) skips an aborted Weir transaction', async () => {
-    const plain = weir.producer()
-    const transactional = weir.producer({ transactionalId: 'kcat-tx' })
+    const plain = world.weir.producer()
+    const transactional = world.weir.producer({ transactionalId: 'kcat-tx' })
     await transactional.initTransactions()
     await plain.send({ topic: 'txn', messages: [{ value: 'before' }] })
     transactional.beginTransaction()
@@ -115,7 +99,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
     transactional.beginTransaction()
     await transactional.send({ topic: 'txn', messages: [{ value: 'committed' }] })
     await transactional.commitTransaction()
-    await readWithWeir(weir.transport, 'txn', 0, 5) // both markers have landed
+    await readWithWeir(world.weir.transport, 'txn', 0, 5) // both markers have landed
     const read = (isolation: string) => kcat(['-C', '-t', 'txn', '-o', 'beginning', '-e',
       '-X', `isolation.level=${isolation}`, '-f', '%o %s\n'])
     expect(await read('read_committed')).toBe('0 before\n3 committed\n')
@@ -124,7 +108,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
 
   it.skipIf(!transactionsServed)('kcat -C skips an aborted KafkaJS transaction', async () => {
     const kafka = new Kafka({ clientId: 'weir-kcat-test', logLevel: logLevel.NOTHING,
-      brokers: [`127.0.0.1:${listener.port}`], retry: { retries: 3 } })
+      brokers: [`127.0.0.1:${world.listener.port}`], retry: { retries: 3 } })
     const producer = kafka.producer({ transactionalId: 'kcat-kjs', idempotent: true,
       maxInFlightRequests: 1 })
     await producer.connect()
@@ -138,7 +122,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
     } finally {
       await producer.disconnect()
     }
-    await readWithWeir(weir.transport, 'kjs-txn', 0, 4) // both markers have landed
+    await readWithWeir(world.weir.transport, 'kjs-txn', 0, 4) // both markers have landed
     const read = (isolation: string) => kcat(['-C', '-t', 'kjs-txn', '-o', 'beginning', '-e',
       '-X', `isolation.level=${isolation}`, '-f', '%o %s\n'])
     expect(await read('read_committed')).toBe('2 A committed\n')
@@ -147,7 +131,7 @@ describe.skipIf(!kcatInstalled)('kcat against the Kafka listener', () => {
 
   it('kcat -L lists the broker as controller and the topics', async () => {
     const out = await kcat(['-L'])
-    expect(out).toContain(`broker 0 at 127.0.0.1:${listener.port} (controller)`)
+    expect(out).toContain(`broker 0 at 127.0.0.1:${world.listener.port} (controller)`)
     for (const topic of ['lines', 'zipped', 'idempotent', 'txn']) {
       expect(out).toContain(`topic "${topic}" with 1 partitions:`)
     }

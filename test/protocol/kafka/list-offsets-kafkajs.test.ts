@@ -8,39 +8,23 @@
  *   timestamp past every record;
  * - an unknown partition or topic fails only itself (UNKNOWN_TOPIC_OR_PARTITION, 3).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 const base = 1_700_000_000_000
+const world = listenerWorld('weir-kafka-list-offsets-',
+  { topics: [{ topic: 'o', partitions: 3 }] })
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-list-offsets-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'o', partitions: 3 }])
-  await weir.producer().send({ topic: 'o', messages: Array.from({ length: 9 }, (_, i) => ({
-    value: `v${i}`, partition: i % 2, timestamp: base + i * 1000 })) })
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+  await world.weir.producer().send({ topic: 'o', messages: Array.from({ length: 9 },
+    (_, i) => ({ value: `v${i}`, partition: i % 2, timestamp: base + i * 1000 })) })
 })
 
 describe('ListOffsets over the Kafka listener', () => {
   it('answers KafkaJS admin fetchTopicOffsets and fetchTopicOffsetsByTimestamp', async () => {
     const kafka = new Kafka({ clientId: 'weir-list-offsets', logLevel: logLevel.NOTHING,
-      brokers: [`127.0.0.1:${listener.port}`], retry: { retries: 0 } })
+      brokers: [`127.0.0.1:${world.listener.port}`], retry: { retries: 0 } })
     const admin = kafka.admin()
     await admin.connect()
     try {
@@ -62,7 +46,7 @@ describe('ListOffsets over the Kafka listener', () => {
   })
 
   it('v1–v3: an unknown partition or topic fails only itself', async () => {
-    const socket = await open(listener.port)
+    const socket = await open(world.listener.port)
     const replies = responses(socket)
     for (let version = 1; version <= 3; version++) {
       socket.write(requestFrame(2, version, version, { replicaId: -1, isolationLevel: 0,

@@ -10,36 +10,18 @@
  *   the next connection as before.
  * - Metadata lists the broker at its advertised address and the topics with their partitions.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { describe, expect, it } from 'vitest'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 const closes: string[] = []
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-listener-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 3 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0,
-    frameBytesMax: 64 * 1024, onConnectionClosed: reason => closes.push(reason) })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+const world = listenerWorld('weir-kafka-listener-', {
+  topics: [{ topic: 'orders', partitions: 3 }],
+  listener: { frameBytesMax: 64 * 1024, onConnectionClosed: reason => closes.push(reason) },
 })
 
 describe('the Kafka listener', () => {
   it('answers pipelined requests in order, also when they arrive byte by byte', async () => {
-    const socket = await open(listener.port)
+    const socket = await open(world.listener.port)
     const replies = responses(socket)
     const frames = Buffer.concat([requestFrame(18, 0, 1, {}), requestFrame(3, 1, 2,
       { topics: null }), requestFrame(18, 2, 3, {})])
@@ -49,7 +31,7 @@ describe('the Kafka listener', () => {
     expect(body(a!, 18, 0).value.apiKeys).toEqual(expect.arrayContaining([
       { apiKey: 3, minVersion: 0, maxVersion: 6 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }]))
     expect(body(b!, 3, 1).value).toMatchObject({ controllerId: 0,
-      brokers: [{ nodeId: 0, host: '127.0.0.1', port: listener.port }],
+      brokers: [{ nodeId: 0, host: '127.0.0.1', port: world.listener.port }],
       topics: [{ errorCode: 0, name: 'orders', partitions: [{ partitionIndex: 0 },
         { partitionIndex: 1 }, { partitionIndex: 2 }] }] })
     socket.destroy()
@@ -57,7 +39,7 @@ describe('the Kafka listener', () => {
 
   it('answers ApiVersions v3 with header v0 and a compact body, and v9 with UNSUPPORTED_VERSION',
     async () => {
-      const socket = await open(listener.port)
+      const socket = await open(world.listener.port)
       const replies = responses(socket)
       socket.write(requestFrame(18, 3, 11, { clientSoftwareName: 'kcat',
         clientSoftwareVersion: '1.7.1' }, true))
@@ -87,14 +69,14 @@ describe('the Kafka listener', () => {
     const absurd = requestFrame(3, 1, 1, { topics: [] })
     absurd.writeInt32BE(0x7fffffff, absurd.length - 4)
     for (const bad of [unknownApi, oversized, negative, cut, absurd]) {
-      const socket = await open(listener.port)
+      const socket = await open(world.listener.port)
       const replies = responses(socket)
       socket.write(Buffer.concat([bad, requestFrame(18, 0, 2, {})]))
       expect(await replies.closed()).toEqual({ frames: 0, partial: 0 })
     }
     expect(closes).toHaveLength(5)
     expect(closes.join('\n')).toMatch(/not served[\s\S]*frame size[\s\S]*frame size/)
-    const socket = await open(listener.port)
+    const socket = await open(world.listener.port)
     const replies = responses(socket)
     socket.write(requestFrame(18, 1, 3, {}))
     expect((await replies.frames(1))[0]!.readInt32BE(0)).toBe(3)

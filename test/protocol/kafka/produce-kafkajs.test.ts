@@ -7,38 +7,23 @@
  * Metadata: it drops such messages itself). Method: an embedded Weir broker
  * in a temp dir, the listener on 127.0.0.1:0, KafkaJS unchanged.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { advertisedVersions } from '../../../src/protocol/kafka/apis/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { listenerWorld } from './kafka-wire.ts'
 import { readWithWeir } from './kafkajs-oracle.ts'
 
 const INIT_PRODUCER_ID = 22
 const initProducerIdServed = advertisedVersions().some(range => range.apiKey === INIT_PRODUCER_ID)
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+const world = listenerWorld('weir-kafkajs-produce-', { topics: [
+  { topic: 'plain', partitions: 2 }, { topic: 'gzip' }, { topic: 'idempotent' }] })
 let kafka: Kafka
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-produce-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'plain', partitions: 2 }, { topic: 'gzip' },
-    { topic: 'idempotent' }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-  kafka = new Kafka({ clientId: 'weir-produce-test', brokers: [`127.0.0.1:${listener.port}`],
-    logLevel: logLevel.NOTHING, retry: { retries: 0 } })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+beforeAll(() => {
+  kafka = new Kafka({ clientId: 'weir-produce-test',
+    brokers: [`127.0.0.1:${world.listener.port}`], logLevel: logLevel.NOTHING,
+    retry: { retries: 0 } })
 })
 
 const base = 1_700_000_000_000
@@ -51,7 +36,7 @@ const messages = Array.from({ length: 20 }, (_, i) => ({
 
 /** The stored records in KafkaJS's message shape, for comparison with what was sent. */
 async function stored(topic: string, partition: number, end: number) {
-  return (await readWithWeir(weir.transport, topic, partition, end)).map(record => ({
+  return (await readWithWeir(world.weir.transport, topic, partition, end)).map(record => ({
     key: record.key?.toString() ?? null,
     value: record.value?.toString() ?? null,
     headers: record.headers.length === 0 ? undefined : Object.fromEntries(record.headers
@@ -91,7 +76,7 @@ describe('a KafkaJS producer against the Kafka listener', () => {
     await withProducer({}, async producer => {
       await producer.send({ topic: 'gzip', compression: CompressionTypes.GZIP, messages })
     })
-    const [result] = await weir.transport.fetch({ partitions: [{ topic: 'gzip', partition: 0,
+    const [result] = await world.weir.transport.fetch({ partitions: [{ topic: 'gzip', partition: 0,
       offset: 0 }] })
     expect(result!.bytes.readInt16BE(21) & 0x07).toBe(1) // attributes: gzip, as sent
     expect(await stored('gzip', 0, 20)).toEqual(messages)
@@ -107,7 +92,7 @@ describe('a KafkaJS producer against the Kafka listener', () => {
             messages: messages.slice(i * 5, i * 5 + 5) })
         }
       })
-      const [result] = await weir.transport.fetch({ partitions: [{ topic: 'idempotent',
+      const [result] = await world.weir.transport.fetch({ partitions: [{ topic: 'idempotent',
         partition: 0, offset: 0 }] })
       expect(result!.bytes.readBigInt64BE(43)).toBeGreaterThanOrEqual(0n) // a producer id
       expect(await stored('idempotent', 0, 20)).toEqual(messages)

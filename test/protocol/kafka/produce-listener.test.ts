@@ -13,14 +13,9 @@
  * - a truncated frame or an absurd records length closes the connection, and the listener
  *   serves the next one.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { describe, expect, it } from 'vitest'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 import {
   kafkaJs, kafkaJsFrame, type KafkaJsRequest, readWithWeir,
 } from './kafkajs-oracle.ts'
@@ -29,24 +24,10 @@ const require = createRequire(import.meta.url)
 const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown }
 const produceV7 = kafkaJs<(options: object) => KafkaJsRequest>('produce/v7/request')
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 const closes: string[] = []
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-produce-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'p', partitions: 2 }, { topic: 'idem' },
-    { topic: 'acks0' }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0,
-    onConnectionClosed: reason => closes.push(reason) })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+const world = listenerWorld('weir-kafka-produce-', {
+  topics: [{ topic: 'p', partitions: 2 }, { topic: 'idem' }, { topic: 'acks0' }],
+  listener: { onConnectionClosed: reason => closes.push(reason) },
 })
 
 interface PartitionInput { partition: number, messages: object[], firstSequence?: number }
@@ -64,7 +45,7 @@ type PartitionResponses = Array<{ name: string, partitionResponses: Array<{ inde
 /** Sends frames on a new connection and returns the decoded responses (Produce v7 bodies). */
 async function exchange(frames: Buffer[], expected = frames.length):
 Promise<PartitionResponses[]> {
-  const socket = await open(listener.port)
+  const socket = await open(world.listener.port)
   const replies = responses(socket)
   socket.write(Buffer.concat(frames))
   const answered = await replies.frames(expected)
@@ -93,7 +74,7 @@ describe('Produce over the Kafka listener', () => {
       logAppendTimeMs: -1, logStartOffset: -1 }] }])
     expect(b![0]!.partitionResponses[0]!.errorCode).toBe(2)
     expect(c![0]!.partitionResponses[0]!.errorCode).toBe(10)
-    expect((await readWithWeir(weir.transport, 'p', 0, 1)).map(r => r.value?.toString()))
+    expect((await readWithWeir(world.weir.transport, 'p', 0, 1)).map(r => r.value?.toString()))
       .toEqual(['one'])
   })
 
@@ -105,7 +86,7 @@ describe('Produce over the Kafka listener', () => {
         partitions: [{ partition: 1, messages: one }] }] }), 2)
       const acks2 = await produceFrame(3, [{ topic: 'p', partitions: [{ partition: 1,
         messages: one }] }], { acks: 2 })
-      const socket = await open(listener.port)
+      const socket = await open(world.listener.port)
       const replies = responses(socket)
       socket.write(Buffer.concat([frame, v0, acks2]))
       const [a, b, c] = await replies.frames(3)
@@ -120,7 +101,7 @@ describe('Produce over the Kafka listener', () => {
 
   it('idempotent batches: a retry gets its offset back, a gap 45, an older epoch 47',
     async () => {
-      const { producerId } = await weir.transport.initProducerId()
+      const { producerId } = await world.weir.transport.initProducerId()
       const batch = (correlationId: number, epoch: number, firstSequence: number) =>
         produceFrame(correlationId, [{ topic: 'idem', partitions: [{ partition: 0,
           firstSequence, messages: [{ value: `e${epoch}s${firstSequence}` }] }] }],
@@ -130,19 +111,19 @@ describe('Produce over the Kafka listener', () => {
       expect(answers.map(a => [a[0]!.partitionResponses[0]!.errorCode,
         a[0]!.partitionResponses[0]!.baseOffset])).toEqual([[0, 0], [0, 0], [0, 1], [45, -1],
         [0, 2], [47, -1]])
-      expect((await readWithWeir(weir.transport, 'idem', 0, 3)).map(r => r.value?.toString()))
+      expect((await readWithWeir(world.weir.transport, 'idem', 0, 3)).map(r => r.value?.toString()))
         .toEqual(['e0s0', 'e0s1', 'e1s0'])
     })
 
   it('acks 0: no response, the next request is answered; a failure closes instead', async () => {
     const quiet = await produceFrame(1, [{ topic: 'acks0', partitions: [{ partition: 0,
       messages: one }] }], { acks: 0 })
-    const socket = await open(listener.port)
+    const socket = await open(world.listener.port)
     const replies = responses(socket)
     socket.write(Buffer.concat([quiet, requestFrame(18, 1, 2, {})]))
     const [first] = await replies.frames(1)
     expect(first!.readInt32BE(0)).toBe(2)
-    expect(await readWithWeir(weir.transport, 'acks0', 0, 1)).toHaveLength(1)
+    expect(await readWithWeir(world.weir.transport, 'acks0', 0, 1)).toHaveLength(1)
     const failing = await produceFrame(3, [{ topic: 'nope', partitions: [{ partition: 0,
       messages: one }] }], { acks: 0 })
     socket.write(Buffer.concat([failing, requestFrame(18, 1, 4, {})]))
@@ -159,7 +140,7 @@ describe('Produce over the Kafka listener', () => {
       const absurd = Buffer.from(frame)
       absurd.writeInt32BE(0x7ffffff0, batchStart(absurd) - 4)
       for (const bad of [truncated, absurd]) {
-        const socket = await open(listener.port)
+        const socket = await open(world.listener.port)
         const replies = responses(socket)
         socket.write(bad)
         expect(await replies.closed()).toEqual({ frames: 0, partial: 0 })

@@ -8,35 +8,15 @@
  * Method: an embedded broker in a temp dir, the listener on 127.0.0.1:0, requests framed with
  * Weir's schemas over real TCP (kafka-wire.ts), one connection per simulated producer.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Socket } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { describe, expect, it } from 'vitest'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-txn-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 2 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const world = listenerWorld('weir-kafka-txn-', { topics: [{ topic: 'orders', partitions: 2 }] })
 
 /** One connection answering one request at a time, as a client's coordinator connection. */
 async function client(version: number) {
-  const socket: Socket = await open(listener.port)
+  const socket: Socket = await open(world.listener.port)
   const replies = responses(socket)
   let sent = 0
   return {
@@ -71,7 +51,7 @@ async function runTransaction(version: number, transactionalId: string, groupId:
   const producer = { transactionalId, producerId, producerEpoch }
   expect(codes(await c.call(24, { ...producer, topics: [{ name: 'orders',
     partitions: [0, 1] }] }), 'results')).toEqual([0, 0])
-  const [ongoing] = await weir.admin().describeTransactions([transactionalId])
+  const [ongoing] = await world.weir.admin().describeTransactions([transactionalId])
   expect(ongoing).toMatchObject({ producerId, producerEpoch, state: 'Ongoing',
     partitions: [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }] })
   expect(await c.call(25, { ...producer, groupId })).toEqual({ throttleTimeMs: 0, errorCode: 0 })
@@ -80,7 +60,7 @@ async function runTransaction(version: number, transactionalId: string, groupId:
     { partitionIndex: 1, committedOffset: 7, committedMetadata: null }] }] }), 'topics'))
     .toEqual([0, 0])
   // Staged, not committed: the group has no offsets until the transaction commits.
-  expect(await weir.admin().fetchOffsets(groupId)).toEqual([])
+  expect(await world.weir.admin().fetchOffsets(groupId)).toEqual([])
   expect(await c.call(26, { ...producer, committed })).toEqual({ throttleTimeMs: 0,
     errorCode: 0 })
   c.close()
@@ -102,21 +82,21 @@ describe('transactions through the Kafka listener', () => {
   it.each([0, 1])('v%i: a committed transaction makes the staged group offsets committed',
     async version => {
       await runTransaction(version, `commit-v${version}`, `group-c${version}`, true)
-      const offsets = await weir.admin().fetchOffsets(`group-c${version}`, undefined,
+      const offsets = await world.weir.admin().fetchOffsets(`group-c${version}`, undefined,
         { requireStable: true })
       expect(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
         .toEqual([{ topic: 'orders', partition: 0, offset: 5 },
           { topic: 'orders', partition: 1, offset: 7 }])
-      const [ended] = await weir.admin().describeTransactions([`commit-v${version}`])
+      const [ended] = await world.weir.admin().describeTransactions([`commit-v${version}`])
       expect(ended!.state).toMatch(/^(Prepare|Complete)Commit$/)
     })
 
   it.each([0, 1])('v%i: an aborted transaction leaves the group without offsets',
     async version => {
       await runTransaction(version, `abort-v${version}`, `group-a${version}`, false)
-      expect(await weir.admin().fetchOffsets(`group-a${version}`, undefined,
+      expect(await world.weir.admin().fetchOffsets(`group-a${version}`, undefined,
         { requireStable: true })).toEqual([])
-      const listed = await weir.admin().listTransactions()
+      const listed = await world.weir.admin().listTransactions()
       expect(listed.find(each => each.transactionalId === `abort-v${version}`)!.state)
         .toMatch(/^(Prepare|Complete)Abort$/)
     })
@@ -144,7 +124,7 @@ describe('transactions through the Kafka listener', () => {
     expect(codes(await first.call(24, { ...producer, topics: [{ name: 'orders',
       partitions: [1] }] }), 'results')).toEqual([47])
     expect(await first.call(25, { ...producer, groupId: 'g' })).toMatchObject({ errorCode: 47 })
-    expect((await weir.admin().describeTransactions(['fenced']))[0]).toMatchObject({
+    expect((await world.weir.admin().describeTransactions(['fenced']))[0]).toMatchObject({
       producerEpoch: current.producerEpoch, state: 'Empty' })
     first.close()
     second.close()
@@ -160,7 +140,7 @@ describe('transactions through the Kafka listener', () => {
       { name: 'orders', results: [{ partitionIndex: 0, errorCode: 55 },
         { partitionIndex: 9, errorCode: 3 }] },
       { name: 'missing', results: [{ partitionIndex: 0, errorCode: 3 }] }] })
-    expect((await weir.admin().describeTransactions(['refusals']))[0]!.state).toBe('Empty')
+    expect((await world.weir.admin().describeTransactions(['refusals']))[0]!.state).toBe('Empty')
     expect(await c.call(26, { ...producer, committed: true })).toMatchObject({ errorCode: 48 })
     expect(await c.call(26, { transactionalId: 'nobody', producerId: 1, producerEpoch: 0,
       committed: false })).toMatchObject({ errorCode: 49 })

@@ -8,37 +8,24 @@
  * Method: an embedded broker in a temp dir, the listener on 127.0.0.1:0, KafkaJS producers
  * with `idempotent: true, maxInFlightRequests: 1`, Weir's consumer reading from the beginning.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Kafka, logLevel, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Consumer } from '../../../src/client/consumer.ts'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
 import { FAST, pull } from '../../helpers/client-fixtures.ts'
+import { listenerWorld } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
+const world = listenerWorld('weir-kafkajs-txn-', { topics: [
+  { topic: 'payments', partitions: 1 }, { topic: 'fencing', partitions: 1 }] })
 let kafka: Kafka
 const producers: Producer[] = []
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafkajs-txn-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'payments', partitions: 1 },
-    { topic: 'fencing', partitions: 1 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-  kafka = new Kafka({ clientId: 'weir-txn-test', brokers: [`127.0.0.1:${listener.port}`],
+beforeAll(() => {
+  kafka = new Kafka({ clientId: 'weir-txn-test', brokers: [`127.0.0.1:${world.listener.port}`],
     logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 20 } })
 })
 
 afterAll(async () => {
   await Promise.allSettled(producers.map(producer => producer.disconnect()))
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
 })
 
 async function transactionalProducer(transactionalId: string): Promise<Producer> {
@@ -69,22 +56,23 @@ describe('KafkaJS transactional producer against the Kafka listener', () => {
     await abort.sendOffsets({ consumerGroupId: 'audit', topics: [{ topic: 'payments',
       partitions: [{ partition: 0, offset: '3' }] }] })
     await abort.abort()
-    const after = weir.producer()
+    const after = world.weir.producer()
     await after.send({ topic: 'payments', messages: [{ value: 'after' }] })
     await after.close()
 
-    const committed = weir.consumer({ ...FAST })
+    const committed = world.weir.consumer({ ...FAST })
     expect(await readFromStart(committed, 'payments', 3)).toEqual(['c1', 'c2', 'after'])
     await committed.close()
-    const uncommitted = weir.consumer({ ...FAST, isolationLevel: 'read_uncommitted' })
+    const uncommitted = world.weir.consumer({ ...FAST, isolationLevel: 'read_uncommitted' })
     expect(await readFromStart(uncommitted, 'payments', 4)).toEqual(['c1', 'c2', 'a1', 'after'])
     await uncommitted.close()
-    const billing = await weir.admin().fetchOffsets('billing', undefined, { requireStable: true })
+    const billing = await world.weir.admin().fetchOffsets('billing', undefined,
+      { requireStable: true })
     expect(billing.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
       .toEqual([{ topic: 'payments', partition: 0, offset: 2 }])
-    expect(await weir.admin().fetchOffsets('audit', undefined, { requireStable: true }))
+    expect(await world.weir.admin().fetchOffsets('audit', undefined, { requireStable: true }))
       .toEqual([])
-    const states = Object.fromEntries((await weir.admin().listTransactions())
+    const states = Object.fromEntries((await world.weir.admin().listTransactions())
       .map(each => [each.transactionalId, each.state]))
     expect(states['kafkajs-commit']).toMatch(/Commit$/)
     expect(states['kafkajs-abort']).toMatch(/Abort$/)
@@ -101,7 +89,7 @@ describe('KafkaJS transactional producer against the Kafka listener', () => {
         type: 'INVALID_PRODUCER_EPOCH' })
       await transaction.send({ topic: 'fencing', messages: [{ value: 'successor' }] })
       await transaction.commit()
-      const consumer = weir.consumer({ ...FAST })
+      const consumer = world.weir.consumer({ ...FAST })
       expect(await readFromStart(consumer, 'fencing', 1)).toEqual(['successor'])
       await consumer.close()
     })
@@ -110,7 +98,7 @@ describe('KafkaJS transactional producer against the Kafka listener', () => {
   // transactions keeping the epoch (Kafka's transaction version 1), so the next one goes on.
   it('runs transactions one after another on the same producer: commit, abort, commit',
     async () => {
-      await weir.admin().createTopics([{ topic: 'sequence', partitions: 1 }])
+      await world.weir.admin().createTopics([{ topic: 'sequence', partitions: 1 }])
       const producer = await transactionalProducer('kafkajs-three')
       for (const [value, commit] of [['one', true], ['two', false], ['three', true]] as const) {
         const transaction = await producer.transaction()
@@ -118,7 +106,7 @@ describe('KafkaJS transactional producer against the Kafka listener', () => {
         if (commit) await transaction.commit()
         else await transaction.abort()
       }
-      const consumer = weir.consumer({ ...FAST })
+      const consumer = world.weir.consumer({ ...FAST })
       const seen = await readFromStart(consumer, 'sequence', 2)
       await consumer.close()
       expect(seen).toEqual(['one', 'three'])

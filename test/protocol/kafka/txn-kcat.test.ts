@@ -8,13 +8,9 @@
  * the transaction. Skipped, saying so, when kcat is not installed (.ci/run installs it).
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
+import { describe, expect, it } from 'vitest'
 import { FAST, pull } from '../../helpers/client-fixtures.ts'
+import { listenerWorld } from './kafka-wire.ts'
 
 function kcatInstalled(): boolean {
   try {
@@ -27,25 +23,6 @@ function kcatInstalled(): boolean {
 
 const installed = kcatInstalled()
 if (!installed) console.warn('kcat is not installed: skipping the kcat transaction test')
-
-let dir: string
-let weir: Weir
-let listener: KafkaListener
-
-beforeAll(async () => {
-  if (!installed) return
-  dir = await mkdtemp(join(tmpdir(), 'weir-kcat-txn-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'lines', partitions: 1 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
-})
-
-afterAll(async () => {
-  if (!installed) return
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
-})
 
 /** Runs kcat with `input` on stdin; resolves with its exit code and stderr. */
 function kcat(args: readonly string[], input: string):
@@ -60,23 +37,25 @@ Promise<{ code: number, stderr: string }> {
 }
 
 describe.skipIf(!installed)('kcat transactional producer against the Kafka listener', () => {
+  const world = listenerWorld('weir-kcat-txn-', { topics: [{ topic: 'lines', partitions: 1 }] })
+
   it('commits its input as one transaction, read back by Weir\'s read_committed consumer',
     async () => {
-      const { code, stderr } = await kcat(['-P', '-b', `127.0.0.1:${listener.port}`,
+      const { code, stderr } = await kcat(['-P', '-b', `127.0.0.1:${world.listener.port}`,
         '-t', 'lines', '-X', 'transactional.id=kcat-tx', '-K:'], 'k1:one\nk2:two\nthree\n')
       expect(stderr).not.toMatch(/error|fatal/i)
       expect(code).toBe(0)
-      const consumer = weir.consumer({ ...FAST })
+      const consumer = world.weir.consumer({ ...FAST })
       consumer.assign([{ topic: 'lines', partition: 0 }])
       await consumer.seekToBeginning([{ topic: 'lines', partition: 0 }])
       const records = await pull(consumer, 3)
       await consumer.close()
       expect(records.map(record => [record.key?.toString() ?? null, record.value?.toString()]))
         .toEqual([['k1', 'one'], ['k2', 'two'], [null, 'three']])
-      const [transaction] = await weir.admin().describeTransactions(['kcat-tx'])
+      const [transaction] = await world.weir.admin().describeTransactions(['kcat-tx'])
       expect(transaction!.state).toMatch(/^(Prepare|Complete)Commit$/)
       // The commit marker follows the three records (the high watermark counts it).
-      const [description] = await weir.admin().describeTopics(['lines'])
+      const [description] = await world.weir.admin().describeTopics(['lines'])
       expect(description!.partitionStates[0]!.highWatermark).toBe(4)
     })
 })

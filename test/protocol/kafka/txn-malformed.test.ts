@@ -8,31 +8,13 @@
  * - absurd array counts, a null where a string is required, an int64 beyond 2^53: closed;
  * - well-formed but invalid values: the per-topic or per-partition code Kafka gives.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Weir } from '../../../src/index.ts'
-import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
-import { body, open, requestFrame, responses } from './kafka-wire.ts'
+import { describe, expect, it } from 'vitest'
+import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
-let dir: string
-let weir: Weir
-let listener: KafkaListener
 const closes: string[] = []
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-kafka-txn-malformed-'))
-  weir = await Weir.open({ dir })
-  await weir.admin().createTopics([{ topic: 'orders', partitions: 2 }])
-  listener = await KafkaListener.start({ transport: weir.transport, port: 0,
-    onConnectionClosed: reason => closes.push(reason) })
-})
-
-afterAll(async () => {
-  await listener.close()
-  await weir.close()
-  await rm(dir, { recursive: true, force: true })
+const world = listenerWorld('weir-kafka-txn-malformed-', {
+  topics: [{ topic: 'orders', partitions: 2 }],
+  listener: { onConnectionClosed: reason => closes.push(reason) },
 })
 
 const producer = { transactionalId: 'tx', producerId: 1, producerEpoch: 0 }
@@ -51,7 +33,7 @@ const valid: ReadonlyArray<[number, number, object]> = [
 
 /** Sends raw bytes on a fresh connection; how it ended. */
 async function sendRaw(bytes: Buffer): Promise<{ frames: number, partial: number }> {
-  const socket = await open(listener.port)
+  const socket = await open(world.listener.port)
   const replies = responses(socket)
   socket.write(bytes)
   const ended = await replies.closed()
@@ -66,7 +48,7 @@ function truncated(frame: Buffer, payloadBytes: number): Buffer {
 }
 
 async function call(apiKey: number, version: number, request: object) {
-  const socket = await open(listener.port)
+  const socket = await open(world.listener.port)
   const replies = responses(socket)
   socket.write(requestFrame(apiKey, version, 1, request))
   const [frame] = await replies.frames(1)
@@ -87,7 +69,7 @@ describe('malformed transaction and admin requests', () => {
         }
       }
       expect(closes.length).toBeGreaterThan(0)
-      expect((await weir.admin().listTopics()).map(topic => topic.name)).toEqual(['orders'])
+      expect((await world.weir.admin().listTopics()).map(topic => topic.name)).toEqual(['orders'])
       // The listener still answers.
       expect(await call(20, 1, { topicNames: ['absent'], timeoutMs: 0 })).toEqual({
         throttleTimeMs: 0, responses: [{ name: 'absent', errorCode: 3 }] })
@@ -129,7 +111,7 @@ describe('malformed transaction and admin requests', () => {
     expect(await create([{ ...topic, name: 'assigned', assignments: [
       { partitionIndex: 0, brokerIds: [0] }, { partitionIndex: 1, brokerIds: [0] }] }]))
       .toEqual([['assigned', 0]])
-    expect((await weir.admin().describeTopics(['assigned']))[0]!.partitions).toBe(2)
+    expect((await world.weir.admin().describeTopics(['assigned']))[0]!.partitions).toBe(2)
     expect(await call(20, 1, { topicNames: ['assigned', 'assigned', '__consumer_offsets'],
       timeoutMs: 0 })).toMatchObject({ responses: [{ errorCode: 42 }, { errorCode: 42 },
       { errorCode: 3 }] })
