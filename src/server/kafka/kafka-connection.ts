@@ -10,8 +10,9 @@
  *   send v3 first);
  * - any other unknown API or version, a frame that does not parse (WEIR_ERR_KAFKA_MALFORMED), a
  *   size below 8 or above `frameBytesMax`: the connection is closed, nothing half-written.
- * Memory stays bounded: frames are read one at a time, and the socket is paused while more than
- * `frameBytesMax` bytes wait to be answered.
+ * Memory stays bounded: frames are read one at a time, the socket is paused while more than
+ * `frameBytesMax` bytes wait to be answered, and no request is read while the client leaves
+ * its answers unread (the socket's write buffer is full).
  */
 import type { Socket } from 'node:net'
 import { apiVersionsV0 } from '../../protocol/kafka/apis/api-versions-v0.ts'
@@ -76,6 +77,20 @@ export class KafkaConnection {
     return frame
   }
 
+  /** Resolves when the socket's write buffer has drained, or the connection is gone. */
+  private writable(): Promise<void> {
+    this.socket.pause()
+    return new Promise(resolve => {
+      const done = (): void => {
+        this.socket.off('drain', done)
+        this.socket.off('close', done)
+        resolve()
+      }
+      this.socket.on('drain', done)
+      this.socket.on('close', done)
+    })
+  }
+
   private join(): void {
     if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)]
   }
@@ -86,7 +101,11 @@ export class KafkaConnection {
       for (let frame = this.nextFrame(); frame !== undefined && !this.closed;
         frame = this.nextFrame()) {
         const response = await this.answer(frame)
-        if (response !== undefined && !this.closed) this.socket.write(response)
+        if (response !== undefined && !this.closed && !this.socket.write(response)) {
+          // The client is not reading its answers: stop reading its requests until it does,
+          // so unread responses never pile up in memory.
+          await this.writable()
+        }
         if (this.pendingBytes <= this.options.frameBytesMax) this.socket.resume()
       }
     } catch (error) {
