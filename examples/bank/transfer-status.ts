@@ -11,7 +11,8 @@
  * repeated request, which the saga ignores, is ignored here too), and a pending entry keeps
  * the first request's fields, as the saga does.
  *
- * Deliberately left out: entries are kept forever, like the saga's own (no retention yet).
+ * Deliberately left out: entries are kept forever (the saga forgets an ended transfer after
+ * its retention, 7 days of stream time; a store expiry as in `sagaRetention` would do it here).
  */
 import { map } from 'rxjs'
 import { process, topology, type Topology } from '../../src/index.ts'
