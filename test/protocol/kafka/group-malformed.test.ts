@@ -15,6 +15,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { groupApis } from '../../../src/protocol/kafka/apis/group-apis.ts'
+import { mulberry32 } from '../../../src/testing/sim-disk.ts'
 import { body, listenerWorld, open, requestFrame, responses } from './kafka-wire.ts'
 
 const closes: string[] = []
@@ -53,18 +54,6 @@ const samples: Record<number, object> = {
     assignments: [{ memberId: 'm', assignment: Buffer.from('00', 'hex') }] },
   15: { groups: ['g', 'h'] },
   16: {},
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('malformed and invalid group requests', () => {
@@ -130,7 +119,8 @@ describe('malformed and invalid group requests', () => {
   it('answer or close on random byte flips in the body, and keep serving', async () => {
     const seed = Number(process.env.WEIR_SEED ?? 0x5eed)
     console.log(`group-malformed seed ${seed} (replay with WEIR_SEED=${seed})`)
-    const next = random(seed)
+    const source = mulberry32(seed)
+    const next = (): number => source.random()
     const before = closes.length
     let answered = 0
     for (const api of groupApis.filter(candidate => candidate.apiKey !== 11)) {
