@@ -1,0 +1,168 @@
+/**
+ * Kafka listener benchmark: Weir embedded in this process behind its Kafka listener
+ * (src/server/kafka) on 127.0.0.1, driven by KafkaJS 2.2.4 as a Kafka user would, on a topic
+ * of 4 partitions (flush 'always'). Phases, each in a fresh directory:
+ *
+ *   produce   a KafkaJS producer (acks -1, idempotent), `sends-in-flight` sends of
+ *             `send-records` records at a time
+ *   consume   a KafkaJS consumer group (read_committed, the default) reads every record; the
+ *             rate runs from its first batch (the group join is not counted)
+ *
+ * Both are compared with Weir's own embedded client on the same records in the same run (the
+ * listener's cost is the protocol and KafkaJS, the broker is the same). Progress goes to stderr;
+ * the last stdout line is one JSON object.
+ *
+ *   npm run bench:kafka -- [--records N] [--send-records N] [--sends-in-flight N] [--dir PATH]
+ */
+import { performance } from 'node:perf_hooks'
+import { Kafka, logLevel } from 'kafkajs'
+import { Weir } from '../src/client/weir.ts'
+import { KafkaListener } from '../src/server/kafka/kafka-listener.ts'
+import {
+  benchLogger, collectGarbage, machineFields, openBenchDirectory, readFlags, round,
+} from './bench-common.ts'
+
+const TOPIC = 'bench'
+const PARTITIONS = 4
+const VALUE_BYTES = 100
+const WAIT_MS_MAX = 120_000
+const log = benchLogger('kafka')
+
+interface Args {
+  dir: string | undefined
+  records: number
+  sendRecords: number
+  sendsInFlight: number
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { dir: undefined, records: 200_000, sendRecords: 1000, sendsInFlight: 8 }
+  readFlags(argv, ({ flag, value, int }) => {
+    if (flag === '--records') args.records = int()
+    else if (flag === '--send-records') args.sendRecords = int()
+    else if (flag === '--sends-in-flight') args.sendsInFlight = int()
+    else if (flag === '--dir') args.dir = value()
+    else throw new Error(`unknown flag ${flag}`)
+  })
+  return args
+}
+
+const value = Buffer.alloc(VALUE_BYTES, 'v')
+const keyOf = (i: number): string => `k${i % 10_000}`
+
+/** Sends `count` records in chunks, at most `inFlight` sends at once; resolves when acked. */
+async function sendAll(count: number, chunk: number, inFlight: number,
+  send: (from: number, to: number) => Promise<unknown>): Promise<void> {
+  let next = 0
+  const lanes = Array.from({ length: inFlight }, async () => {
+    while (next < count) {
+      const from = next
+      next = Math.min(count, next + chunk)
+      await send(from, next)
+    }
+  })
+  await Promise.all(lanes)
+}
+
+async function withListener<T>(dir: string,
+  body: (weir: Weir, kafka: Kafka) => Promise<T>): Promise<T> {
+  const weir = await Weir.open({ dir })
+  const listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
+  try {
+    await weir.admin().createTopics([{ topic: TOPIC, partitions: PARTITIONS }])
+    const kafka = new Kafka({ clientId: 'bench', brokers: [`127.0.0.1:${listener.port}`],
+      logLevel: logLevel.NOTHING })
+    return await body(weir, kafka)
+  } finally {
+    await listener.close()
+    await weir.close()
+  }
+}
+
+async function kafkaJsProduce(kafka: Kafka, args: Args): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  try {
+    const started = performance.now()
+    await sendAll(args.records, args.sendRecords, args.sendsInFlight, (from, to) =>
+      producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: to - from },
+        (_, i) => ({ key: keyOf(from + i), value })) }))
+    return args.records / ((performance.now() - started) / 1000)
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+async function kafkaJsConsume(kafka: Kafka, records: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: 'bench-group', maxBytes: 16 * 1024 * 1024 })
+  await consumer.connect()
+  await consumer.subscribe({ topic: TOPIC, fromBeginning: true })
+  let seen = 0
+  let started = 0
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`consumed ${seen} of ${records}`)),
+      WAIT_MS_MAX)
+    void consumer.run({ eachBatch: async ({ batch }) => {
+      if (started === 0) started = performance.now()
+      seen += batch.messages.length
+      if (seen >= records) {
+        clearTimeout(timer)
+        resolve()
+      }
+    } })
+  })
+  try {
+    await done
+    return records / ((performance.now() - started) / 1000)
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
+async function weirProduce(weir: Weir, args: Args): Promise<number> {
+  const producer = weir.producer({ idempotent: true })
+  try {
+    const started = performance.now()
+    await sendAll(args.records, args.sendRecords, args.sendsInFlight, (from, to) =>
+      producer.send({ topic: TOPIC, messages: Array.from({ length: to - from },
+        (_, i) => ({ key: keyOf(from + i), value })) }))
+    return args.records / ((performance.now() - started) / 1000)
+  } finally {
+    await producer.close()
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  const root = await openBenchDirectory('kafka', args.dir)
+  log(`scratch ${root.description}; ${args.records} records of ${VALUE_BYTES} B`)
+  try {
+    const kafkajs = await root.inFreshDir('kafkajs', dir => withListener(dir, async (_, kafka) => {
+      collectGarbage()
+      const produce = await kafkaJsProduce(kafka, args)
+      log(`KafkaJS produce through the listener: ${Math.round(produce)} records/s`)
+      collectGarbage()
+      const consume = await kafkaJsConsume(kafka, args.records)
+      log(`KafkaJS group consume through the listener: ${Math.round(consume)} records/s`)
+      return { produce, consume }
+    }))
+    const embedded = await root.inFreshDir('embedded', dir => withListener(dir, async weir => {
+      collectGarbage()
+      const produce = await weirProduce(weir, args)
+      log(`Weir embedded produce (same records): ${Math.round(produce)} records/s`)
+      return produce
+    }))
+    console.log(JSON.stringify({
+      bench: 'kafka', records: args.records, value_bytes: VALUE_BYTES, partitions: PARTITIONS,
+      send_records: args.sendRecords, sends_in_flight: args.sendsInFlight,
+      kafkajs_produce_records_per_s: round(kafkajs.produce),
+      kafkajs_consume_records_per_s: round(kafkajs.consume),
+      weir_embedded_produce_records_per_s: round(embedded),
+      ...machineFields(),
+    }))
+  } finally {
+    await root.remove()
+  }
+}
+
+await main()
