@@ -8,12 +8,16 @@
  *   consume   a KafkaJS consumer group (read_committed, the default) reads every record; the
  *             rate runs from its first batch (the group join is not counted)
  *
- * Both are compared with Weir's own embedded client on the same records in the same run (the
- * listener's cost is the protocol and KafkaJS, the broker is the same). Progress goes to stderr;
+ *   kcat      when `kcat` (librdkafka) is on the PATH: `kcat -P` of the same number of lines,
+ *             then `kcat -C -e` reading them back, timed as whole processes
+ *
+ * All are compared with Weir's own embedded client on the same records in the same run (the
+ * broker is the same; the difference is the protocol and the client). Progress goes to stderr;
  * the last stdout line is one JSON object.
  *
  *   npm run bench:kafka -- [--records N] [--send-records N] [--sends-in-flight N] [--dir PATH]
  */
+import { execFileSync, spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { Kafka, logLevel } from 'kafkajs'
 import { Weir } from '../src/client/weir.ts'
@@ -65,14 +69,14 @@ async function sendAll(count: number, chunk: number, inFlight: number,
 }
 
 async function withListener<T>(dir: string,
-  body: (weir: Weir, kafka: Kafka) => Promise<T>): Promise<T> {
+  body: (weir: Weir, kafka: Kafka, port: number) => Promise<T>): Promise<T> {
   const weir = await Weir.open({ dir })
   const listener = await KafkaListener.start({ transport: weir.transport, port: 0 })
   try {
     await weir.admin().createTopics([{ topic: TOPIC, partitions: PARTITIONS }])
     const kafka = new Kafka({ clientId: 'bench', brokers: [`127.0.0.1:${listener.port}`],
       logLevel: logLevel.NOTHING })
-    return await body(weir, kafka)
+    return await body(weir, kafka, listener.port)
   } finally {
     await listener.close()
     await weir.close()
@@ -132,6 +136,44 @@ async function weirProduce(weir: Weir, args: Args): Promise<number> {
   }
 }
 
+function kcatInstalled(): boolean {
+  try {
+    execFileSync('kcat', ['-V'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Runs kcat with `input` on stdin; resolves with its stdout once it exits 0. */
+function kcat(args: readonly string[], input: string | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'inherit'] })
+    const chunks: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+    child.on('error', reject)
+    child.on('close', code => code === 0 ? resolve(Buffer.concat(chunks).toString())
+      : reject(new Error(`kcat ${args.join(' ')} exited ${code}`)))
+    child.stdin.end(input)
+  })
+}
+
+/** kcat produce then consume of `records` lines; records/s of each, whole processes timed. */
+async function kcatRates(port: number, records: number): Promise<{ produce: number,
+  consume: number }> {
+  const broker = ['-b', `127.0.0.1:${port}`, '-t', TOPIC]
+  const lines = `${Array.from({ length: records }, () => value.toString()).join('\n')}\n`
+  let started = performance.now()
+  await kcat([...broker, '-P', '-X', 'enable.idempotence=true'], lines)
+  const produce = records / ((performance.now() - started) / 1000)
+  started = performance.now()
+  const read = await kcat([...broker, '-C', '-o', 'beginning', '-e', '-q'], undefined)
+  const consume = records / ((performance.now() - started) / 1000)
+  const count = read.split('\n').filter(line => line !== '').length
+  if (count !== records) throw new Error(`kcat read ${count} of ${records} records`)
+  return { produce, consume }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
   const root = await openBenchDirectory('kafka', args.dir)
@@ -152,12 +194,23 @@ async function main(): Promise<void> {
       log(`Weir embedded produce (same records): ${Math.round(produce)} records/s`)
       return produce
     }))
+    const viaKcat = kcatInstalled()
+      ? await root.inFreshDir('kcat', dir => withListener(dir, async (_weir, _kafka, port) => {
+        const rates = await kcatRates(port, args.records)
+        log(`kcat produce / consume through the listener: ${Math.round(rates.produce)} / `
+          + `${Math.round(rates.consume)} records/s (whole processes)`)
+        return rates
+      }))
+      : undefined
+    if (viaKcat === undefined) log('kcat is not installed: its phase is skipped')
     console.log(JSON.stringify({
       bench: 'kafka', records: args.records, value_bytes: VALUE_BYTES, partitions: PARTITIONS,
       send_records: args.sendRecords, sends_in_flight: args.sendsInFlight,
       kafkajs_produce_records_per_s: round(kafkajs.produce),
       kafkajs_consume_records_per_s: round(kafkajs.consume),
       weir_embedded_produce_records_per_s: round(embedded),
+      kcat_produce_records_per_s: viaKcat === undefined ? null : round(viaKcat.produce),
+      kcat_consume_records_per_s: viaKcat === undefined ? null : round(viaKcat.consume),
       ...machineFields(),
     }))
   } finally {
