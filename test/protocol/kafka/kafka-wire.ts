@@ -3,6 +3,7 @@
  * test file, build request frames with Weir's schemas, collect response frames, open a
  * connection, read a response body.
  */
+import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -138,3 +139,8 @@ export function body(frame: Buffer, apiKey: number, version: number, flexibleHea
     value: readMessage<Record<string, unknown>>(reader, schemaFor(apiKey, version)!.response) }
 }
 
+/**
+ * Whether kcat (librdkafka's CLI) runs here: its tests skip, saying so, without it
+ * (.ci/run installs it).
+ */
+export const kcatInstalled = spawnSync('kcat', ['-V']).status === 0

@@ -13,14 +13,13 @@
  *   the listener serves the transaction APIs);
  * - `kcat -L` lists the broker as controller at the advertised address, and the topics.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { Kafka, logLevel } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { advertisedVersions } from '../../../src/protocol/kafka/apis/index.ts'
-import { listenerWorld, type ListenerWorld } from './kafka-wire.ts'
+import { kcatInstalled, listenerWorld, type ListenerWorld } from './kafka-wire.ts'
 import { readWithWeir } from './kafkajs-oracle.ts'
 
-const kcatInstalled = spawnSync('kcat', ['-V']).status === 0
 if (!kcatInstalled) {
   console.warn('kcat is not on PATH: skipping the kcat tests (apt-get install -y kcat)')
 }

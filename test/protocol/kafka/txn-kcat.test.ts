@@ -7,21 +7,12 @@
  * process; Weir's own read_committed consumer reads the lines back and Weir's admin describes
  * the transaction. Skipped, saying so, when kcat is not installed (.ci/run installs it).
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { FAST, pull } from '../../helpers/client-fixtures.ts'
-import { listenerWorld } from './kafka-wire.ts'
+import { kcatInstalled, listenerWorld } from './kafka-wire.ts'
 
-function kcatInstalled(): boolean {
-  try {
-    execFileSync('kcat', ['-V'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const installed = kcatInstalled()
+const installed = kcatInstalled
 if (!installed) console.warn('kcat is not installed: skipping the kcat transaction test')
 
 /** Runs kcat with `input` on stdin; resolves with its exit code and stderr. */
