@@ -187,6 +187,11 @@ export class KeyValueStore {
     this.checkpointOffset = undefined
   }
 
+  /** Closed: its task was closed or moved (a read that fails now should look again). */
+  get isClosed(): boolean {
+    return this.closed
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

@@ -129,16 +129,25 @@ export class StreamsApp {
 
   /**
    * Point, range and prefix reads of a store's committed local state (interactive queries):
-   * the tasks of this instance only.
-   * @throws WEIR_ERR_STREAMS_STATE for a store the topology does not declare
+   * the tasks of this instance only. A read during a rebalance waits for it to end (up to
+   * `settleTimeoutMs`, default 10 s), so it never sees a partial assignment.
+   * @throws WEIR_ERR_STREAMS_STATE for a store the topology does not declare; a read throws
+   *   REBALANCE_IN_PROGRESS when the rebalance outlasts `settleTimeoutMs`
    */
-  query<V, K = string>(store: string): StoreQuery<V, K> {
+  query<V, K = string>(store: string, options: { settleTimeoutMs?: number } = {}):
+  StoreQuery<V, K> {
     const declared = this.topology.stores.get(store)
     if (declared === undefined) {
       throw new WeirError('WEIR_ERR_STREAMS_STATE', `App ${this.topology.appId} has no store `
         + `'${store}'; its stores: ${[...this.topology.stores.keys()].join(', ') || 'none'}.`)
     }
-    return storeQuery<V, K>(declared.spec, () => this.thread.localTasks())
+    return storeQuery<V, K>(declared.spec, {
+      tasks: () => this.thread.localTasks(),
+      settled: () => this.thread.assignmentSettled(),
+      checkRunning: () => this.checkRunning('queried'),
+      scheduler: this.scheduler,
+      ...options,
+    })
   }
 
   /**
@@ -174,11 +183,11 @@ export class StreamsApp {
     this.checkRunning()
   }
 
-  private checkRunning(): void {
+  private checkRunning(doing = 'caught up'): void {
     const failure = this.thread.failure
     if (failure !== undefined) throw failure
     if (this.closed) {
-      throw new WeirError('WEIR_ERR_STREAMS_STATE', 'The app was closed before it caught up.')
+      throw new WeirError('WEIR_ERR_STREAMS_STATE', `The app was closed before it ${doing}.`)
     }
   }
 
