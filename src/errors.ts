@@ -71,6 +71,13 @@ export const errorCodes = [
   'WEIR_ERR_ES_REQUEST',
   'WEIR_ERR_ES_REJECTED',
   'WEIR_ERR_KAFKA_MALFORMED',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'UNSUPPORTED_VERSION',
+  'UNKNOWN_SERVER_ERROR',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -145,6 +152,14 @@ export const errorCodeInfo: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   WEIR_ERR_ES_REQUEST: { retriable: false },
   WEIR_ERR_ES_REJECTED: { retriable: false },
   WEIR_ERR_KAFKA_MALFORMED: { retriable: false },
+  // Kafka cluster conditions, met only through the Kafka transport (Weir.kafka).
+  LEADER_NOT_AVAILABLE: { retriable: true, kafkaErrorCode: 5 },
+  NOT_LEADER_OR_FOLLOWER: { retriable: true, kafkaErrorCode: 6 },
+  COORDINATOR_LOAD_IN_PROGRESS: { retriable: true, kafkaErrorCode: 14 },
+  COORDINATOR_NOT_AVAILABLE: { retriable: true, kafkaErrorCode: 15 },
+  NOT_COORDINATOR: { retriable: true, kafkaErrorCode: 16 },
+  UNSUPPORTED_VERSION: { retriable: false, kafkaErrorCode: 35 },
+  UNKNOWN_SERVER_ERROR: { retriable: false, kafkaErrorCode: -1 },
 }
 
 const weirErrorBrand = Symbol.for('weir.error')

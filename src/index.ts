@@ -63,7 +63,9 @@ export {
 } from './txn/transaction-coordinator-config.ts'
 
 // Clients
-export { Weir, type WeirConnectOptions, type WeirOpenOptions } from './client/weir.ts'
+export {
+  Weir, type WeirConnectOptions, type WeirKafkaOptions, type WeirOpenOptions,
+} from './client/weir.ts'
 export {
   type Bytes, type Message, Producer, type ProducerRecord, type RecordMetadata, type Transaction,
 } from './client/producer.ts'

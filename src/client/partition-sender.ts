@@ -185,8 +185,10 @@ export class PartitionSender {
   private async sendOnce(attempt: Attempt): Promise<boolean> {
     attempt.attempts++
     try {
+      const { transactionalId } = this.config
       const result = await this.transport.produce({ topic: this.topic,
-        partition: this.partition, batch: attempt.encoded!, acks: this.config.acks })
+        partition: this.partition, batch: attempt.encoded!, acks: this.config.acks,
+        ...(transactionalId === undefined ? {} : { transactionalId }) })
       attempt.batch.resolve(result)
       return true
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * The entry point applications use: `Weir.open({ dir })` embeds a broker in this process;
- * `Weir.connect(url, { token })` reaches a `weir serve` server and returns the same API.
+ * `Weir.connect(url, { token })` reaches a `weir serve` server and returns the same API;
+ * `Weir.kafka({ brokers })` runs the same API on a Kafka cluster.
  *
  * @example
  * const weir = await Weir.open({ dir: './data' })
@@ -18,6 +19,7 @@ import type { ConsumerConfig } from './consumer-config.ts'
 import { Producer } from './producer.ts'
 import type { ProducerConfig } from './producer-config.ts'
 import type { EmbeddedOptions } from './transport/embedded.ts'
+import type { KafkaTransportOptions } from './transport/kafka/kafka-transport.ts'
 import type { Transport } from './transport/transport.ts'
 import { RemoteTransport, type RemoteTransportOptions } from './transport/http/remote-transport.ts'
 
@@ -26,6 +28,8 @@ export type WeirConnectOptions = Omit<RemoteTransportOptions, 'url'> & {
   readonly clock?: Clock
   readonly scheduler?: Scheduler
 }
+
+export type WeirKafkaOptions = KafkaTransportOptions & { readonly clock?: Clock }
 
 export class Weir {
   private readonly producers = new Set<Producer>()
@@ -54,6 +58,25 @@ export class Weir {
     const transport = new RemoteTransport({ ...options, url })
     try {
       await transport.health()
+    } catch (error) {
+      await transport.close()
+      throw error
+    }
+    return new Weir(transport, options.clock, options.scheduler)
+  }
+
+  /**
+   * Connects to a Kafka cluster (Apache Kafka, Redpanda, or `weir serve`'s Kafka listener) and
+   * returns the same API: topologies and the event-sourcing kit run on it unchanged, with
+   * exactly-once through Kafka transactions. What differs is in the README ("Kafka transport").
+   * @throws NETWORK_EXCEPTION when no broker answers, INVALID_CONFIG for a bad broker address
+   */
+  static async kafka(options: WeirKafkaOptions): Promise<Weir> {
+    // Loaded here: it brings KafkaJS's network layer, which embedded and remote users never need.
+    const { KafkaTransport } = await import('./transport/kafka/kafka-transport.ts')
+    const transport = new KafkaTransport(options)
+    try {
+      await transport.connect()
     } catch (error) {
       await transport.close()
       throw error

@@ -21,21 +21,61 @@
 import type { EmbeddedOptions } from '../../src/client/transport/embedded.ts'
 import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import { Weir } from '../../src/client/weir.ts'
+import { KafkaListener } from '../../src/server/kafka/kafka-listener.ts'
 import { WeirServer } from '../../src/server/weir-server.ts'
 
-export type TransportUnderTest = 'embedded' | 'remote'
+export type TransportUnderTest = 'embedded' | 'remote' | 'kafka'
 
 /** The transport this run tests, from WEIR_TEST_TRANSPORT; anything else is a setup error. */
 export function transportUnderTest(): TransportUnderTest {
   const chosen = process.env.WEIR_TEST_TRANSPORT ?? 'embedded'
-  if (chosen !== 'embedded' && chosen !== 'remote') {
-    throw new Error(`WEIR_TEST_TRANSPORT is '${chosen}'; use 'embedded' or 'remote'.`)
+  if (chosen !== 'embedded' && chosen !== 'remote' && chosen !== 'kafka') {
+    throw new Error(`WEIR_TEST_TRANSPORT is '${chosen}'; use 'embedded', 'remote' or 'kafka'.`)
   }
   return chosen
 }
 
 /** Whether this run tests the remote transport (client → HTTP → WeirServer). */
 export const remote = transportUnderTest() === 'remote'
+
+/** Whether this run tests the Kafka transport (Weir.kafka → Kafka listener → broker). */
+export const overKafka = transportUnderTest() === 'kafka'
+
+/**
+ * A Weir client of a broker on `dir`: embedded (`Weir.open`), or under WEIR_TEST_TRANSPORT=kafka
+ * `Weir.kafka` through a Kafka listener on 127.0.0.1:0 in front of that broker. Closing the
+ * client closes the listener and the broker too.
+ */
+export async function openWeirUnderTest(options: EmbeddedOptions): Promise<Weir> {
+  if (!overKafka) return Weir.open(options)
+  return (await openOverKafka(options)).weir
+}
+
+async function openOverKafka(options: EmbeddedOptions): Promise<BrokerUnderTest> {
+  const broker = await EmbeddedTransport.open(options)
+  const listener = await KafkaListener.start({ transport: broker, port: 0 })
+  let weir: Weir
+  try {
+    weir = await Weir.kafka({ brokers: [`127.0.0.1:${listener.port}`],
+      ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }) })
+  } catch (error) {
+    await listener.close()
+    await broker.close()
+    throw error
+  }
+  const transport = weir.transport
+  const closeClient = transport.close.bind(transport)
+  transport.close = async () => {
+    try {
+      await closeClient()
+    } finally {
+      await listener.close()
+      await broker.close()
+    }
+  }
+  return { weir, broker }
+}
 
 /** The remote client's data channel under test, from WEIR_TEST_DATA_CHANNEL. */
 function dataChannelUnderTest(): 'websocket' | 'http' {
@@ -63,6 +103,7 @@ export interface BrokerUnderTest {
  */
 export async function openBrokerUnderTest(dir: string, options: BrokerUnderTestOptions = {}):
 Promise<BrokerUnderTest> {
+  if (overKafka) return openOverKafka({ ...options, dir })
   if (!remote) {
     const transport = await EmbeddedTransport.open({ ...options, dir })
     return { weir: new Weir(transport, options.clock, options.scheduler), broker: transport }

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.ts'
 import { numRuns } from './num-runs.ts'
 import { readCommitted } from './txn-fixtures.ts'
+import { openWeirUnderTest } from './remote-fixtures.ts'
 
 export const PARTITIONS = 3
 
@@ -102,7 +103,7 @@ export interface World {
 export async function withWorld<T>(topics: readonly string[], run: (world: World) => Promise<T>):
 Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-streams-eos-'))
-  const weir = await Weir.open({ dir: join(dir, 'data'), offsetsTopicPartitions: 1,
+  const weir = await openWeirUnderTest({ dir: join(dir, 'data'), offsetsTopicPartitions: 1,
     transactionStateTopicPartitions: 1 })
   try {
     await weir.admin().createTopics(topics.map(topic => ({ topic, partitions: PARTITIONS })))

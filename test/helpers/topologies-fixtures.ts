@@ -11,6 +11,7 @@ import {
 } from '../../src/index.ts'
 import { CAUGHT_UP_TIMEOUT_MS, quickStart } from './streams-fixtures.ts'
 import { readCommitted } from './txn-fixtures.ts'
+import { openWeirUnderTest } from './remote-fixtures.ts'
 
 export interface TopologyRun {
   readonly weir: Weir
@@ -29,7 +30,7 @@ export async function runTopology<E, T>(options: {
   readonly keyOf: (event: E) => string
 }, check: (run: TopologyRun) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-topology-'))
-  const weir = await Weir.open({ dir: join(dir, 'data') })
+  const weir = await openWeirUnderTest({ dir: join(dir, 'data') })
   let app: StreamsApp | undefined
   try {
     await weir.admin().createTopics(options.topics)

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type StartOptions, type StreamsApp, type Topology, Weir } from '../../src/index.ts'
 import { readCommitted } from './txn-fixtures.ts'
+import { openWeirUnderTest } from './remote-fixtures.ts'
 
 export interface Harness {
   readonly weir: Weir
@@ -29,7 +30,7 @@ export const quickApp: Partial<StartOptions> = {
 export async function harness(topics: ReadonlyArray<{ topic: string, partitions?: number }>):
 Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-streams-'))
-  const weir = await Weir.open({ dir: join(dir, 'data') })
+  const weir = await openWeirUnderTest({ dir: join(dir, 'data') })
   await weir.admin().createTopics(topics.map(t => ({ partitions: 1, ...t })))
   const producer = weir.producer()
   const apps: StreamsApp[] = []

@@ -29,6 +29,11 @@ export interface ProduceRequest {
   /** One encoded record batch (Kafka RecordBatch v2). */
   readonly batch: Buffer
   readonly acks: Acks
+  /**
+   * The producer's transactional id, when it has one. Weir's broker reads the producer from the
+   * batch; a Kafka broker refuses transactional batches without it (Produce v3+ carries it).
+   */
+  readonly transactionalId?: string
 }
 
 export interface ListOffsetsRequest extends TopicPartition {

@@ -8,11 +8,11 @@
  * - explicit assignments fix the partition count; they must name partitions 0..n−1, each on this
  *   node only (else INVALID_REPLICA_ASSIGNMENT, 39), and then the count and factor must be −1
  *   (else INVALID_REQUEST, 42);
- * - configs go through admin-topic-config.ts (INVALID_CONFIG, 40).
+ * - configs go through src/protocol/kafka/topic-configs.ts (INVALID_CONFIG, 40).
  */
 import type { CreateTopicRequest } from '../../broker/broker.ts'
 import { NODE_ID } from './kafka-context.ts'
-import { topicConfigFromKafka } from './admin-topic-config.ts'
+import { topicConfigFromKafka } from '../../protocol/kafka/topic-configs.ts'
 import { WeirError } from '../../errors.ts'
 
 export interface CreatableTopic {

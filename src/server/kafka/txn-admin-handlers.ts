@@ -3,6 +3,7 @@
  * contract). FindCoordinator (key type 1, transactions) is served with the group APIs.
  */
 import { handleCreateTopics } from './admin-create-topics-handler.ts'
+import { handleDeleteGroups } from './admin-delete-groups-handler.ts'
 import { handleDeleteTopics } from './admin-delete-topics-handler.ts'
 import type { KafkaHandler } from './kafka-context.ts'
 import { handleAddOffsetsToTxn } from './txn-add-offsets-handler.ts'
@@ -19,4 +20,5 @@ export const txnAdminHandlers: ReadonlyMap<number, KafkaHandler> = new Map([
   [25, handleAddOffsetsToTxn],
   [26, handleEndTxn],
   [28, handleTxnOffsetCommit],
+  [42, handleDeleteGroups],
 ])

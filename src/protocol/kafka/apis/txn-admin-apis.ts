@@ -12,6 +12,8 @@ import { createTopicsV0 } from './create-topics-v0.ts'
 import { createTopicsV1 } from './create-topics-v1.ts'
 import { createTopicsV2 } from './create-topics-v2.ts'
 import { createTopicsV3 } from './create-topics-v3.ts'
+import { deleteGroupsV0 } from './delete-groups-v0.ts'
+import { deleteGroupsV1 } from './delete-groups-v1.ts'
 import { deleteTopicsV0 } from './delete-topics-v0.ts'
 import { deleteTopicsV1 } from './delete-topics-v1.ts'
 import { endTxnV0 } from './end-txn-v0.ts'
@@ -24,6 +26,7 @@ import { txnOffsetCommitV1 } from './txn-offset-commit-v1.ts'
 export const txnAdminApis: readonly ApiVersionSchema[] = [
   createTopicsV0, createTopicsV1, createTopicsV2, createTopicsV3,
   deleteTopicsV0, deleteTopicsV1,
+  deleteGroupsV0, deleteGroupsV1,
   initProducerIdV0, initProducerIdV1,
   addPartitionsToTxnV0, addPartitionsToTxnV1,
   addOffsetsToTxnV0, addOffsetsToTxnV1,

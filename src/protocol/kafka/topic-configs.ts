@@ -59,3 +59,26 @@ export function topicConfigFromKafka(configs: ReadonlyArray<{ name: string,
   }
   return config
 }
+
+/**
+ * Weir's TopicConfig → Kafka topic configs, for creating a topic on a Kafka cluster (the Kafka
+ * transport). The inverse of `topicConfigFromKafka` on the names both know.
+ * @throws INVALID_CONFIG for an option Kafka has no topic config for (`flush`, `batchBytesMax`)
+ */
+export function topicConfigToKafka(config: TopicConfig): Array<{ name: string, value: string }> {
+  const configs: Array<{ name: string, value: string }> = []
+  for (const [name, option] of Object.entries(integerOptions)) {
+    const value = config[option]
+    if (value !== undefined) configs.push({ name, value: String(value) })
+  }
+  if (config.cleanupPolicy !== undefined) {
+    configs.push({ name: CLEANUP_POLICY, value: config.cleanupPolicy })
+  }
+  const unmapped = (['flush', 'batchBytesMax'] as const).filter(key => config[key] !== undefined)
+  if (unmapped.length > 0) {
+    throw new WeirError('INVALID_CONFIG', `Topic option ${unmapped.join(', ')} has no Kafka `
+      + `topic config; leave it out when creating topics on a Kafka cluster (Kafka topic `
+      + `configs Weir maps: ${supportedTopicConfigs.join(', ')}).`)
+  }
+  return configs
+}
