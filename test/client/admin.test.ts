@@ -20,6 +20,7 @@ import {
   FAST, openWeir, produce, pull, readPartition, sorted, until, withWeir,
 } from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
+import { overKafka } from '../helpers/remote-fixtures.ts'
 
 /** `count` records for each of `partitions` partitions: value `p:i`, timestamp base + 100 i. */
 function perPartition(partitions: number, count: number, base = 1_700_000_000_000): Message[] {
@@ -143,8 +144,10 @@ describe('admin: groups', () => {
       const group = await admin.describeGroup('g')
       expect(group).toMatchObject({ groupId: 'g', state: 'Stable', protocolType: 'consumer',
         protocol: 'cooperative-sticky' })
-      expect(group.generationId).toBeGreaterThan(0)
-      expect(group.members.map(m => m.memberId)).toContain(group.leader)
+      if (!overKafka) { // DescribeGroups gives Kafka clients no generation or leader
+        expect(group.generationId).toBeGreaterThan(0)
+        expect(group.members.map(m => m.memberId)).toContain(group.leader)
+      }
       expect(group.members.map(m => m.clientId).sort()).toEqual(['c1', 'c2'])
       const all: string[] = []
       for (const member of group.members) {
@@ -224,7 +227,9 @@ describe('admin: restart', () => {
         after = await openWeir(dir)
         expect(await after.admin().listTopics()).toEqual(topicsBefore)
         const [orders] = await after.admin().describeTopics(['orders'])
-        expect(orders).toMatchObject({ name: 'orders', partitions: 3, config })
+        // Kafka clients read topic configs through DescribeConfigs, which Weir.kafka does not use.
+        expect(orders).toMatchObject({ name: 'orders', partitions: 3,
+          ...(overKafka ? {} : { config }) })
         expect(orders!.partitionStates.map(s => s.logEndOffset)).toEqual([4, 4, 4])
         expect(await committed(after, 'g')).toEqual({ 'orders/0': 1, 'orders/2': 4 })
         // The topic config still applies, not just reads back.
@@ -234,7 +239,8 @@ describe('admin: restart', () => {
 
         const again = await after.transport.produce({ topic: 'plain', partition: 0,
           batch: retry, acks: 'all' })
-        expect(again).toEqual({ baseOffset: 0, lastOffset: 1, duplicate: true })
+        // A Kafka broker answers a duplicate as a success at its first offsets, unflagged.
+        expect(again).toEqual({ baseOffset: 0, lastOffset: 1, duplicate: !overKafka })
         // The producer's sequence also carries on where it was.
         const next = await after.transport.produce({ topic: 'plain', partition: 0,
           batch: batch(2, ['z']), acks: 'all' })

@@ -26,6 +26,7 @@ import type { TopicPartition } from '../../src/group/assignor.ts'
 import {
   FAST, interceptedTransport, produce, pull, sorted, until, withWeir,
 } from '../helpers/client-fixtures.ts'
+import { overKafka } from '../helpers/remote-fixtures.ts'
 
 /** Every `produce` here stores one batch per message, so offsets and batches line up 1:1. */
 const ONE_BATCH_EACH: Partial<ProducerConfig> = { batchBytes: 1 }
@@ -454,7 +455,11 @@ describe('consumer in a group', () => {
       await until(() => assigned.length === 1)
       await until(async () => (await weir.admin().describeGroup('g')).state === 'Stable')
       const described = await weir.admin().describeGroup('g')
-      expect(described.members.map(m => m.groupInstanceId)).toEqual(['instance-1'])
+      // DescribeGroups names instance ids from v4, which Weir's listener does not serve.
+      if (!overKafka) {
+        expect(described.members.map(m => m.groupInstanceId)).toEqual(['instance-1'])
+      }
+      const generationBefore = before.groupMetadata().generationId
       await before.close() // a static member does not leave the group
 
       const after = weir.consumer(config)
@@ -463,9 +468,12 @@ describe('consumer in a group', () => {
       const redescribed = await weir.admin().describeGroup('g')
       expect(sorted(assigned[1]!)).toEqual(sorted(assigned[0]!))
       expect(sorted(after.assignment())).toEqual(['t/0', 't/1', 't/2'])
+      expect(after.groupMetadata().generationId).toBe(generationBefore)
       expect(redescribed.generationId).toBe(described.generationId)
       expect(redescribed.state).toBe('Stable')
-      expect(redescribed.members.map(m => m.groupInstanceId)).toEqual(['instance-1'])
+      if (!overKafka) {
+        expect(redescribed.members.map(m => m.groupInstanceId)).toEqual(['instance-1'])
+      }
       expect(redescribed.members[0]!.memberId).not.toBe(described.members[0]!.memberId)
       expect(sorted(redescribed.assignments[0]!.partitions)).toEqual(['t/0', 't/1', 't/2'])
     })

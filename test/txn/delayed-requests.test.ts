@@ -18,8 +18,8 @@ import type { Transport } from '../../src/client/transport/transport.ts'
 import { interceptedTransport } from '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
-import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
 import { committedValues } from '../helpers/txn-fixtures.ts'
+import { openBrokerUnderTest, overKafka } from '../helpers/remote-fixtures.ts'
 
 const PARTITIONS = 2
 
@@ -35,7 +35,9 @@ const transactionArbitrary = fc.record({
   replays: fc.array(fc.nat(), { maxLength: 3 }),
 })
 
-describe('delayed requests of an ended transaction (KAFKA-17754)', () => {
+// Weir's own clients move to a new epoch at every EndTxn (transaction version 2), which this
+// property relies on; Kafka's classic EndTxn keeps the epoch, so Weir.kafka is not tested here.
+describe.skipIf(overKafka)('delayed requests of an ended transaction (KAFKA-17754)', () => {
   it('property: a late produce, AddPartitions or EndTxn of T is fenced and never lands in T+1', async () => {
     await fc.assert(fc.asyncProperty(
       fc.array(transactionArbitrary, { minLength: 2, maxLength: 5 }),

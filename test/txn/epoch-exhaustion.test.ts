@@ -13,10 +13,12 @@ import { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import { EPOCH_MAX } from '../../src/txn/transaction-metadata.ts'
 import { TransactionLog, TRANSACTION_STATE_TOPIC } from '../../src/txn/transaction-log.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
-import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
+import { openBrokerUnderTest, overKafka } from '../helpers/remote-fixtures.ts'
 import { committedValues } from '../helpers/txn-fixtures.ts'
 
-describe('epoch exhaustion', () => {
+// Epochs run out only where every EndTxn moves to a new one (Weir's own clients, transaction
+// version 2); Kafka's classic EndTxn keeps the epoch, so Weir.kafka never gets there.
+describe.skipIf(overKafka)('epoch exhaustion', () => {
   it('the transaction that would pass the highest epoch ends with a new producer id', async () => {
     await withTempDir('weir-txn-epoch-', async dir => {
       const setup = await EmbeddedTransport.open({ dir })

@@ -22,7 +22,7 @@ import { ManualClock } from '../../src/util/clock.ts'
 import { immediateScheduler, interceptedTransport, readPartition } from
   '../helpers/client-fixtures.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
-import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
+import { openBrokerUnderTest, overKafka } from '../helpers/remote-fixtures.ts'
 import { committedValues, manualTicks } from '../helpers/txn-fixtures.ts'
 
 const values = (strings: readonly string[]) => strings.map(value => ({ value }))
@@ -274,7 +274,10 @@ describe('transactions and the log cleaner', () => {
 })
 
 describe('transaction timeouts and recovery', () => {
-  it('the broker aborts a transaction past its timeout; the producer learns it and carries on', async () => {
+  // Kafka (transaction version 1) fences a producer whose transaction timed out: over
+  // Weir.kafka it cannot carry on, as with any Kafka client.
+  it.skipIf(overKafka)('the broker aborts a transaction past its timeout; the producer learns '
+    + 'it and carries on', async () => {
     await withTempDir('weir-txn-', async dir => {
       const clock = new ManualClock(Date.now())
       const scheduler = manualTicks()

@@ -8,6 +8,7 @@ import { handleDeleteTopics } from './admin-delete-topics-handler.ts'
 import type { KafkaHandler } from './kafka-context.ts'
 import { handleAddOffsetsToTxn } from './txn-add-offsets-handler.ts'
 import { handleAddPartitionsToTxn } from './txn-add-partitions-handler.ts'
+import { handleDescribeTransactions, handleListTransactions } from './txn-describe-handlers.ts'
 import { handleEndTxn } from './txn-end-handler.ts'
 import { handleInitProducerId } from './txn-init-producer-id-handler.ts'
 import { handleTxnOffsetCommit } from './txn-offset-commit-handler.ts'
@@ -21,4 +22,6 @@ export const txnAdminHandlers: ReadonlyMap<number, KafkaHandler> = new Map([
   [26, handleEndTxn],
   [28, handleTxnOffsetCommit],
   [42, handleDeleteGroups],
+  [65, handleDescribeTransactions],
+  [66, handleListTransactions],
 ])

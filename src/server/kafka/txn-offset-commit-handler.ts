@@ -1,7 +1,9 @@
 /**
- * TxnOffsetCommit (v0–1): stages a group's offsets in the producer's transaction (they become
- * committed with it). These versions carry no generation or member, so the commit is not
- * checked against the group's membership (generation −1), as Kafka does for them. Errors are
+ * TxnOffsetCommit (v0–3): stages a group's offsets in the producer's transaction (they become
+ * committed with it). v0–2 carry no generation or member, so the commit is not checked against
+ * the group's membership (generation −1), as Kafka does for them; v3 (KIP-447) carries them and
+ * a member of an older generation is refused (ILLEGAL_GENERATION). v2 adds a leader epoch per
+ * partition, which Weir ignores (it keeps none). Errors are
  * per partition: unknown partitions get UNKNOWN_TOPIC_OR_PARTITION (3) and the others are
  * committed; a refusal of the commit (fencing, INVALID_TXN_STATE without AddOffsetsToTxn…)
  * applies to every other partition.
@@ -18,6 +20,10 @@ interface TxnOffsetCommitBody {
   readonly groupId: string
   readonly producerId: number
   readonly producerEpoch: number
+  /** v3+ (KIP-447): the committing member, checked against the group's generation. */
+  readonly generationId?: number
+  readonly memberId?: string
+  readonly groupInstanceId?: string | null
   readonly topics: ReadonlyArray<{ name: string, partitions: ReadonlyArray<{
     partitionIndex: number, committedOffset: number, committedMetadata: string | null }> }>
 }
@@ -33,7 +39,9 @@ export const handleTxnOffsetCommit: KafkaHandler = async (request, context) => {
   try {
     await context.transport.txnOffsetCommit({ transactionalId: body.transactionalId,
       groupId: body.groupId, producerId: body.producerId, producerEpoch: body.producerEpoch,
-      generationId: -1, memberId: '', offsets })
+      generationId: body.generationId ?? -1, memberId: body.memberId ?? '',
+      ...(body.groupInstanceId == null ? {} : { groupInstanceId: body.groupInstanceId }),
+      offsets })
   } catch (error) {
     failure = txnErrorCode(error)
   }

@@ -19,11 +19,12 @@ const versions = [0, 1]
 const producer = { transactionalId: 'tx-ü', producerId: 4321, producerEpoch: 7 }
 
 describe('transaction API schemas against KafkaJS 2.2.4', () => {
-  it('ApiVersions advertises Profile A for the transaction and topic-admin APIs', () => {
-    const ranges = advertisedVersions().filter(range => [19, 20, 22, 24, 25, 26, 28]
+  it('ApiVersions advertises Profile A for the transaction and topic-admin APIs, with '
+    + 'TxnOffsetCommit up to v3 (KIP-447), DeleteGroups and the transaction listings', () => {
+    const ranges = advertisedVersions().filter(range => [19, 20, 22, 24, 25, 26, 28, 42, 65, 66]
       .includes(range.apiKey)).map(r => [r.apiKey, r.minVersion, r.maxVersion])
     expect(ranges).toEqual([[19, 0, 3], [20, 0, 1], [22, 0, 1], [24, 0, 1], [25, 0, 1],
-      [26, 0, 1], [28, 0, 1]])
+      [26, 0, 1], [28, 0, 3], [42, 0, 1], [65, 0, 0], [66, 0, 0]])
   })
 
   it.each(versions)('InitProducerId v%i: transactional and idempotent requests; the response',

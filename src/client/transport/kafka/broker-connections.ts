@@ -6,11 +6,11 @@
  * queued behind them on the same connection would wait too — and a second member of the same
  * group, joining through the same Weir instance, would never get its JoinGroup sent. So every
  * request takes an idle connection of its broker, or opens one (up to
- * `connectionsPerBrokerMax`, then it queues), and gives it back when answered.
+ * `connectionsPerBrokerMax` per client id, then it queues), and gives it back when answered.
  */
 import { type ApiVersionSchema } from '../../../protocol/kafka/api.ts'
 import {
-  FrameReader, FrameWriter, readMessage, writeMessage,
+  FrameReader, FrameWriter, message, readMessage, writeMessage,
 } from '../../../protocol/kafka/schema.ts'
 import { WeirError } from '../../../errors.ts'
 import {
@@ -34,6 +34,23 @@ interface BrokerPool {
 }
 
 const SASL_AUTHENTICATE = 36
+const API_VERSIONS = 18
+
+export interface SendOptions {
+  readonly timeoutMs?: number
+  /** False for a Produce with acks 0: the broker sends nothing back. */
+  readonly expectResponse?: boolean
+  /**
+   * The client id in the request header, when not the transport's: a JoinGroup carries its
+   * consumer's, which the coordinator shows in DescribeGroups. Connections are kept per id.
+   */
+  readonly clientId?: string
+}
+
+/** Connections to one broker under one client id. */
+interface Lane extends BrokerAddress {
+  readonly clientId: string
+}
 
 export const addressKey = (address: BrokerAddress): string => `${address.host}:${address.port}`
 
@@ -51,12 +68,16 @@ export class BrokerConnections {
    * @throws NETWORK_EXCEPTION when the connection fails, REQUEST_TIMED_OUT after `timeoutMs`
    */
   async send<T>(address: BrokerAddress, schema: ApiVersionSchema, body: object,
-    options: { timeoutMs?: number, expectResponse?: boolean } = {}): Promise<T | undefined> {
+    options: SendOptions = {}): Promise<T | undefined> {
     const writer = new FrameWriter()
+    // KafkaJS writes request header v1; a flexible version's header v2 adds an (empty) tagged
+    // field section right after it, which is the body's first byte here.
+    if (schema.request.flexible) writer.uvarint(0)
     writeMessage(writer, schema.request, body)
     const raw = rawRequest(schema.apiKey, schema.version, schema.name, writer.toBuffer(),
       options.expectResponse ?? true)
-    const connection = await this.acquire(address)
+    const lane = { ...address, clientId: options.clientId ?? this.settings.clientId }
+    const connection = await this.acquire(lane)
     this.prepareSasl(connection)
     let healthy = true
     try {
@@ -67,7 +88,7 @@ export class BrokerConnections {
       healthy = false
       throw translate(error, address, schema)
     } finally {
-      this.release(address, connection, healthy)
+      this.release(lane, connection, healthy)
     }
   }
 
@@ -78,8 +99,8 @@ export class BrokerConnections {
     await Promise.all(all.map(connection => connection.disconnect().catch(() => {})))
   }
 
-  private pool(address: BrokerAddress): BrokerPool {
-    const key = addressKey(address)
+  private pool(lane: Lane): BrokerPool {
+    const key = `${lane.clientId}@${addressKey(lane)}`
     let pool = this.pools.get(key)
     if (pool === undefined) {
       pool = { idle: [], open: 0, waiting: [] }
@@ -88,8 +109,8 @@ export class BrokerConnections {
     return pool
   }
 
-  private async acquire(address: BrokerAddress): Promise<KafkaJsConnection> {
-    const pool = this.pool(address)
+  private async acquire(lane: Lane): Promise<KafkaJsConnection> {
+    const pool = this.pool(lane)
     for (;;) {
       if (this.closed) {
         throw new WeirError('WEIR_ERR_CLIENT_CLOSED', 'The Kafka transport is closed.')
@@ -104,13 +125,14 @@ export class BrokerConnections {
       await new Promise<void>(resolve => pool.waiting.push(resolve))
     }
     pool.open++
-    const connection = openKafkaJsConnection(address.host, address.port, this.settings)
+    const connection = openKafkaJsConnection(lane.host, lane.port,
+      { ...this.settings, clientId: lane.clientId })
     try {
       await connection.connect()
       return connection
     } catch (error) {
-      this.release(address, connection, false)
-      throw translate(error, address)
+      this.release(lane, connection, false)
+      throw translate(error, lane)
     }
   }
 
@@ -121,9 +143,8 @@ export class BrokerConnections {
     connection.setSupportAuthenticationProtocol(SASL_AUTHENTICATE in this.saslVersions)
   }
 
-  private release(address: BrokerAddress, connection: KafkaJsConnection, healthy: boolean):
-  void {
-    const pool = this.pool(address)
+  private release(lane: Lane, connection: KafkaJsConnection, healthy: boolean): void {
+    const pool = this.pool(lane)
     if (healthy && !this.closed && connection.isConnected()) {
       pool.idle.push(connection)
     } else {
@@ -136,7 +157,13 @@ export class BrokerConnections {
 
 function decode<T>(payload: Buffer, schema: ApiVersionSchema, address: BrokerAddress): T {
   try {
-    return readMessage<T>(new FrameReader(payload), schema.response)
+    const reader = new FrameReader(payload)
+    // Response header v1 (flexible versions but ApiVersions) ends in tagged fields, which
+    // KafkaJS leaves at the front of the body.
+    if (schema.response.flexible && schema.apiKey !== API_VERSIONS) {
+      readMessage(reader, message(true))
+    }
+    return readMessage<T>(reader, schema.response)
   } catch (error) {
     throw new WeirError('WEIR_ERR_KAFKA_MALFORMED', `Malformed Kafka response from `
       + `${addressKey(address)} to ${schema.name} v${schema.version}: `

@@ -8,7 +8,7 @@
  *   Partition states come from ListOffsets (earliest, latest); the log end offset a client can
  *   see is the high watermark.
  * - Resetting a group's offsets is an OffsetCommit outside any generation (generation −1, no
- *   member), which a Kafka coordinator accepts only for a group without members.
+ *   member), after the checks Weir's broker makes (no members, offsets within the log).
  */
 import type {
   CreateTopicRequest, TopicDescription,
@@ -19,7 +19,7 @@ import { topicConfigToKafka } from '../../../protocol/kafka/topic-configs.ts'
 import { WeirError } from '../../../errors.ts'
 import { API, type KafkaCluster } from './kafka-cluster.ts'
 import { kafkaError, throwIfError } from './kafka-errors.ts'
-import { commitOffsets } from './kafka-group-requests.ts'
+import { commitOffsets, describeGroup } from './kafka-group-requests.ts'
 import { listOffsets } from './kafka-data-requests.ts'
 
 const ADMIN_TIMEOUT_MS = 30_000
@@ -100,8 +100,27 @@ Promise<TopicDescription[]> {
   return described
 }
 
+/**
+ * Checked first as Weir's broker checks (and kafka-consumer-groups.sh does): the group has no
+ * members, and each offset lies between the partition's log start and end.
+ * @throws NON_EMPTY_GROUP, OFFSET_OUT_OF_RANGE
+ */
 export async function resetOffsets(cluster: KafkaCluster, request: ResetOffsetsRequest):
 Promise<void> {
+  const { state } = await describeGroup(cluster, request.groupId)
+  if (state !== 'Empty' && state !== 'Dead') {
+    throw new WeirError('NON_EMPTY_GROUP', `Group ${request.groupId} is ${state} with members; `
+      + 'stop its consumers before resetting its offsets.')
+  }
+  const bounds = (spec: 'earliest' | 'latest') => listOffsets(cluster,
+    request.offsets.map(({ topic, partition }) => ({ topic, partition, spec })))
+  const [starts, ends] = await Promise.all([bounds('earliest'), bounds('latest')])
+  for (const [i, { topic, partition, offset }] of request.offsets.entries()) {
+    if (offset < starts[i]!.offset || offset > ends[i]!.offset) {
+      throw new WeirError('OFFSET_OUT_OF_RANGE', `Offset ${offset} is outside ${topic}/`
+        + `${partition}'s log (${starts[i]!.offset}..${ends[i]!.offset}).`)
+    }
+  }
   await commitOffsets(cluster, { groupId: request.groupId, generationId: -1, memberId: '',
     offsets: request.offsets })
 }

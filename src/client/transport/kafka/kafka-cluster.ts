@@ -5,14 +5,17 @@
  * leader or coordinator moved.
  *
  * Versions: for each API, the highest version that both the broker advertises and Weir's Kafka
- * schemas (src/protocol/kafka/apis) can write, among the classic (non-flexible) ones — KafkaJS's
- * connection writes the classic request header only. Produce starts at v3 (record batch v2).
+ * schemas (src/protocol/kafka/apis) can write; Produce starts at v3 (record batch v2). Most are
+ * classic versions; OffsetFetch v7, TxnOffsetCommit v3 and the transaction listings are
+ * flexible, which the connection layer frames (broker-connections.ts).
  */
 import type { ApiVersionSchema } from '../../../protocol/kafka/api.ts'
 import { apiSchemas } from '../../../protocol/kafka/apis/index.ts'
 import { WeirError } from '../../../errors.ts'
 import { type Scheduler, sleep } from '../../../util/clock.ts'
-import { addressKey, type BrokerAddress, type BrokerConnections } from './broker-connections.ts'
+import {
+  addressKey, type BrokerAddress, type BrokerConnections, type SendOptions,
+} from './broker-connections.ts'
 import { kafkaError } from './kafka-errors.ts'
 
 export const API = {
@@ -20,7 +23,7 @@ export const API = {
   findCoordinator: 10, joinGroup: 11, heartbeat: 12, leaveGroup: 13, syncGroup: 14,
   describeGroups: 15, listGroups: 16, apiVersions: 18, createTopics: 19, deleteTopics: 20,
   initProducerId: 22, addPartitionsToTxn: 24, addOffsetsToTxn: 25, endTxn: 26,
-  txnOffsetCommit: 28, deleteGroups: 42,
+  txnOffsetCommit: 28, deleteGroups: 42, describeTransactions: 65, listTransactions: 66,
 } as const
 
 const SENDABLE_FROM: Readonly<Record<number, number>> = { [API.produce]: 3 }
@@ -64,7 +67,7 @@ export class KafkaCluster {
    * @throws UNSUPPORTED_VERSION when there is none
    */
   async request<T>(address: BrokerAddress, apiKey: number, body: object,
-    options: { timeoutMs?: number, expectResponse?: boolean } = {}):
+    options: SendOptions = {}):
   Promise<{ version: number, answer: T | undefined }> {
     const schema = await this.schema(address, apiKey)
     const answer = await this.connections.send<T>(address, schema, body, options)
@@ -73,7 +76,7 @@ export class KafkaCluster {
 
   /** As `request`, for APIs that always answer. */
   async call<T>(address: BrokerAddress, apiKey: number, body: object,
-    options: { timeoutMs?: number } = {}): Promise<{ version: number, answer: T }> {
+    options: Omit<SendOptions, 'expectResponse'> = {}): Promise<{ version: number, answer: T }> {
     const { version, answer } = await this.request<T>(address, apiKey, body, options)
     return { version, answer: answer! }
   }
@@ -188,7 +191,7 @@ export class KafkaCluster {
     const ranges = await this.apiVersions(address)
     const range = ranges.get(apiKey)
     const candidates = apiSchemas.filter(schema => schema.apiKey === apiKey
-      && !schema.request.flexible && schema.version >= (SENDABLE_FROM[apiKey] ?? 0)
+      && schema.version >= (SENDABLE_FROM[apiKey] ?? 0)
       && range !== undefined && schema.version >= range.min && schema.version <= range.max)
     const best = candidates.sort((a, b) => b.version - a.version)[0]
     if (best === undefined) {

@@ -12,6 +12,15 @@ const chosen: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
   [56, 'WEIR_ERR_LOG_OFFLINE'],
 ])
 
+/** What some codes mean for the caller, in Weir's words for the same conditions. */
+const hints: ReadonlyMap<ErrorCode, string> = new Map<ErrorCode, string>([
+  ['PRODUCER_FENCED', 'this producer was fenced by a newer one with the same transactional id'],
+  ['ILLEGAL_GENERATION', 'the member is of an older generation of the group; rejoin'],
+  ['UNKNOWN_MEMBER_ID', 'the group does not know this member (its session expired); rejoin'],
+  ['REBALANCE_IN_PROGRESS', 'the group is rebalancing; rejoin'],
+  ['OUT_OF_ORDER_SEQUENCE', 'a batch skipped sequence numbers'],
+])
+
 const byKafkaCode = new Map<number, ErrorCode>()
 for (const [code, info] of Object.entries(errorCodeInfo) as Array<[ErrorCode, typeof
   errorCodeInfo[ErrorCode]]>) {
@@ -29,7 +38,9 @@ export function kafkaError(kafkaCode: number, what: string): WeirError | undefin
     return new WeirError('UNKNOWN_SERVER_ERROR', `The Kafka cluster answered ${what} with error `
       + `code ${kafkaCode}, which Weir does not know.`)
   }
-  return new WeirError(code, `The Kafka cluster answered ${what} with ${code} (${kafkaCode}).`)
+  const hint = hints.get(code)
+  return new WeirError(code, `The Kafka cluster answered ${what} with ${code} (${kafkaCode})`
+    + `${hint === undefined ? '' : `: ${hint}`}.`)
 }
 
 /** Throws the WeirError for a non-zero Kafka error code. */

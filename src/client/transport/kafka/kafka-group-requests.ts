@@ -4,8 +4,8 @@
  * - JoinGroup: a broker of Kafka 2.2+ answers a first join (empty member id) with
  *   MEMBER_ID_REQUIRED and the id to use (KIP-394); the transport joins again with it at once,
  *   so Weir's group membership sees one join, as with Weir's own broker.
- * - OffsetCommit/OffsetFetch are the classic versions (≤ 5 and ≤ 5): no group instance id on
- *   commits and no RequireStable on fetches — see the README's Kafka transport section.
+ * - OffsetCommit is classic (≤ v5): commits carry no group instance id. OffsetFetch v7
+ *   (Kafka 2.5+) carries RequireStable (KIP-447); an older broker ignores it.
  * - DescribeGroups does not give the generation or the leader: they read −1 and ''.
  */
 import type {
@@ -39,7 +39,8 @@ Promise<JoinGroupResponse> {
         rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId,
         groupInstanceId: request.groupInstanceId ?? null,
         protocolType: request.protocolType, protocols: request.protocols,
-      }, { timeoutMs: request.rebalanceTimeoutMs + REQUEST_TIMEOUT_MS })).answer)
+      }, { timeoutMs: request.rebalanceTimeoutMs + REQUEST_TIMEOUT_MS,
+        ...(request.clientId === '' ? {} : { clientId: request.clientId }) })).answer)
     if (answer.errorCode === MEMBER_ID_REQUIRED && attempt === 0) {
       memberId = answer.memberId
       continue
@@ -93,11 +94,11 @@ Promise<void> {
 /** Offsets nested by topic, as OffsetCommit and TxnOffsetCommit carry them. */
 export function offsetTopics(offsets: readonly OffsetCommitEntry[]) {
   const topics = new Map<string, Array<{ partitionIndex: number, committedOffset: number,
-    committedMetadata: string | null }>>()
+    committedLeaderEpoch: number, committedMetadata: string | null }>>()
   for (const entry of offsets) {
     topics.set(entry.topic, [...topics.get(entry.topic) ?? [], {
       partitionIndex: entry.partition, committedOffset: entry.offset,
-      committedMetadata: entry.metadata ?? null }])
+      committedLeaderEpoch: -1, committedMetadata: entry.metadata ?? null }])
   }
   return [...topics].map(([name, partitions]) => ({ name, partitions }))
 }
@@ -138,7 +139,8 @@ Promise<CommittedOffset[]> {
       .map(p => p.partition) }))
   const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
     (await cluster.call<OffsetFetchAnswer>(address, API.offsetFetch,
-      { groupId: request.groupId, topics })).answer)
+      { groupId: request.groupId, topics, requireStable: request.requireStable === true }))
+      .answer)
   throwIfError(answer.errorCode ?? 0, `OffsetFetch of ${request.groupId}`)
   const committed: CommittedOffset[] = []
   for (const topic of answer.topics) {

@@ -152,12 +152,13 @@ export class KafkaTransport implements Transport {
     return txn.endTxn(this.cluster, request)
   }
 
-  describeTransactions(): Promise<TransactionDescription[]> {
-    return admin.notOverKafka('describeTransactions', 'use kafka-transactions.sh describe')
+  describeTransactions(transactionalIds: readonly string[]):
+  Promise<TransactionDescription[]> {
+    return txn.describeTransactions(this.cluster, transactionalIds)
   }
 
   listTransactions(): Promise<TransactionDescription[]> {
-    return admin.notOverKafka('listTransactions', 'use kafka-transactions.sh list')
+    return txn.listTransactions(this.cluster)
   }
 
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {

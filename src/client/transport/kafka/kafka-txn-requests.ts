@@ -5,14 +5,14 @@
  *
  * - EndTxn is classic (< v5, Kafka's transaction version 1): the producer keeps its epoch, so
  *   the answer is the request's own id and epoch (Weir's broker moves to a new epoch instead).
- * - TxnOffsetCommit is classic (< v3): it carries no generation or member id, so a Kafka broker
- *   cannot fence a commit by a member that was rebalanced out (KIP-447); the producer epoch
- *   still fences an old instance of the same transactional id. See the README.
+ * - TxnOffsetCommit v3 (Kafka 2.5+) carries the member's generation (KIP-447), so the group
+ *   coordinator refuses offsets from a member that was rebalanced out; against an older broker
+ *   only the producer epoch fences (an old instance of the same transactional id).
  */
 import type { TxnOffsetCommitRequest } from '../../../group/group-requests.ts'
 import type {
   AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
-  ProducerIdAndEpoch,
+  ProducerIdAndEpoch, TransactionDescription, TransactionState,
 } from '../../../txn/txn-requests.ts'
 import { API, type KafkaCluster } from './kafka-cluster.ts'
 import { throwIfError } from './kafka-errors.ts'
@@ -64,6 +64,8 @@ Promise<void> {
     (await cluster.call<Answer>(address, API.txnOffsetCommit, {
       transactionalId: request.transactionalId, groupId: request.groupId,
       producerId: request.producerId, producerEpoch: request.producerEpoch,
+      generationId: request.generationId, memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
       topics: offsetTopics(request.offsets) })).answer)
   throwFirstPartitionError(answer, 'TxnOffsetCommit')
 }
@@ -76,4 +78,47 @@ Promise<ProducerIdAndEpoch> {
       producerEpoch: request.producerEpoch, committed: request.commit })).answer)
   throwIfError(answer.errorCode, request.commit ? 'EndTxn (commit)' : 'EndTxn (abort)')
   return { producerId: request.producerId, producerEpoch: request.producerEpoch }
+}
+
+interface DescribedTransaction {
+  errorCode: number
+  transactionalId: string
+  transactionState: string
+  transactionTimeoutMs: number
+  transactionStartTimeMs: number
+  producerId: number
+  producerEpoch: number
+  topics: Array<{ topic: string, partitions: number[] }>
+}
+
+/** DescribeTransactions (Kafka 3.0+) at each id's coordinator. */
+export async function describeTransactions(cluster: KafkaCluster, ids: readonly string[]):
+Promise<TransactionDescription[]> {
+  return Promise.all(ids.map(async transactionalId => {
+    const answer = await cluster.withCoordinator(transactionalId, 'transaction', async address =>
+      (await cluster.call<{ transactionStates: DescribedTransaction[] }>(address,
+        API.describeTransactions, { transactionalIds: [transactionalId] })).answer)
+    const state = answer.transactionStates[0]!
+    throwIfError(state.errorCode, `DescribeTransactions of ${transactionalId}`)
+    return { transactionalId, producerId: state.producerId, producerEpoch: state.producerEpoch,
+      state: state.transactionState as TransactionState, timeoutMs: state.transactionTimeoutMs,
+      startedAtMs: state.transactionStartTimeMs,
+      partitions: state.topics.flatMap(({ topic, partitions }) =>
+        partitions.map(partition => ({ topic, partition }))) }
+  }))
+}
+
+/** ListTransactions (Kafka 3.0+) of every broker, each id then described at its coordinator. */
+export async function listTransactions(cluster: KafkaCluster):
+Promise<TransactionDescription[]> {
+  const { brokers } = await cluster.metadata([])
+  const listed = await Promise.all(brokers.map(async broker => {
+    const { answer } = await cluster.call<{ errorCode: number,
+      transactionStates: Array<{ transactionalId: string }> }>(
+      { host: broker.host, port: broker.port }, API.listTransactions,
+      { stateFilters: [], producerIdFilters: [] })
+    throwIfError(answer.errorCode, 'ListTransactions')
+    return answer.transactionStates.map(state => state.transactionalId)
+  }))
+  return describeTransactions(cluster, [...new Set(listed.flat())].sort())
 }

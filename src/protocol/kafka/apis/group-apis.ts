@@ -35,6 +35,9 @@ import { offsetFetchV1 } from './offset-fetch-v1.ts'
 import { offsetFetchV2 } from './offset-fetch-v2.ts'
 import { offsetFetchV3 } from './offset-fetch-v3.ts'
 import { offsetFetchV4 } from './offset-fetch-v4.ts'
+import { offsetFetchV5 } from './offset-fetch-v5.ts'
+import { offsetFetchV6 } from './offset-fetch-v6.ts'
+import { offsetFetchV7 } from './offset-fetch-v7.ts'
 import { syncGroupV0 } from './sync-group-v0.ts'
 import { syncGroupV1 } from './sync-group-v1.ts'
 import { syncGroupV2 } from './sync-group-v2.ts'
@@ -42,7 +45,8 @@ import { syncGroupV3 } from './sync-group-v3.ts'
 
 export const groupApis: readonly ApiVersionSchema[] = [
   offsetCommitV2, offsetCommitV3, offsetCommitV4, offsetCommitV5,
-  offsetFetchV1, offsetFetchV2, offsetFetchV3, offsetFetchV4,
+  offsetFetchV1, offsetFetchV2, offsetFetchV3, offsetFetchV4, offsetFetchV5, offsetFetchV6,
+  offsetFetchV7,
   findCoordinatorV0, findCoordinatorV1, findCoordinatorV2,
   joinGroupV0, joinGroupV1, joinGroupV2, joinGroupV3, joinGroupV4, joinGroupV5,
   heartbeatV0, heartbeatV1, heartbeatV2, heartbeatV3,
