@@ -1,7 +1,9 @@
 /**
  * The transaction and topic-admin API versions the listener serves (one file per version next
  * to this one): Profile A of the reference, the classic versions KafkaJS 2.2.4, librdkafka 2.0.2
- * and @platformatic/kafka 2.x use. Flexible versions (InitProducerId v2+ etc.) are not served.
+ * and @platformatic/kafka 2.x use, plus the flexible TxnOffsetCommit v3 (KIP-447 generation
+ * fencing) and DescribeTransactions/ListTransactions v0 (flexible only). Other flexible versions
+ * (InitProducerId v2+ etc.) are not served.
  */
 import type { ApiVersionSchema } from '../api.ts'
 import { addOffsetsToTxnV0 } from './add-offsets-to-txn-v0.ts'
