@@ -8,6 +8,10 @@
  *   consume   a KafkaJS consumer group (read_committed, the default) reads every record; the
  *             rate runs from its first batch (the group join is not counted)
  *
+ *   Weir.kafka  Weir's own client over the Kafka protocol (KafkaJS's network layer only): its
+ *             producer driven as the embedded one is, then a group consumer (read_committed,
+ *             the default) timed from its first batch like KafkaJS's
+ *
  *   kcat      when `kcat` (librdkafka) is on the PATH: `kcat -P` of the same number of lines,
  *             then `kcat -C -e` reading them back, timed as whole processes
  *
@@ -20,6 +24,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { Kafka, logLevel } from 'kafkajs'
+import type { Consumer } from '../src/client/consumer.ts'
 import { Weir } from '../src/client/weir.ts'
 import { KafkaListener } from '../src/server/kafka/kafka-listener.ts'
 import {
@@ -136,6 +141,47 @@ async function weirProduce(weir: Weir, args: Args): Promise<number> {
   }
 }
 
+/** Reads until `records` records arrived; records/s from the first batch (the join not counted). */
+async function weirConsume(consumer: Consumer, records: number): Promise<number> {
+  let seen = 0
+  let started = 0
+  // Without a deadline a consumer that stalls would hang the bench instead of failing it.
+  const timer = setTimeout(() => void consumer.close(), WAIT_MS_MAX)
+  try {
+    for await (const batch of consumer) {
+      if (started === 0) started = performance.now()
+      seen += batch.records.length
+      if (seen >= records) break
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  if (seen < records) throw new Error(`consumed ${seen} of ${records}`)
+  return records / ((performance.now() - started) / 1000)
+}
+
+/** Weir's producer and group consumer over `Weir.kafka`, through the listener on `port`. */
+async function weirKafkaRates(port: number, args: Args): Promise<{ produce: number,
+  consume: number }> {
+  const weir = await Weir.kafka({ brokers: [`127.0.0.1:${port}`], clientId: 'bench' })
+  try {
+    collectGarbage()
+    const produce = await weirProduce(weir, args)
+    log(`Weir over Weir.kafka produce through the listener: ${Math.round(produce)} records/s`)
+    collectGarbage()
+    // maxBytes as KafkaJS's consumer above gets it, so both fetch the same amount per request.
+    const consumer = weir.consumer({ groupId: 'bench-group', autoOffsetReset: 'earliest',
+      maxBytes: 16 * 1024 * 1024 })
+    consumer.subscribe({ topics: [TOPIC] })
+    const consume = await weirConsume(consumer, args.records)
+    log(`Weir over Weir.kafka group consume through the listener: ${Math.round(consume)} `
+      + 'records/s')
+    return { produce, consume }
+  } finally {
+    await weir.close() // closes the consumer too (commits); not timed
+  }
+}
+
 function kcatInstalled(): boolean {
   try {
     execFileSync('kcat', ['-V'], { stdio: 'ignore' })
@@ -194,6 +240,8 @@ async function main(): Promise<void> {
       log(`Weir embedded produce (same records): ${Math.round(produce)} records/s`)
       return produce
     }))
+    const weirKafka = await root.inFreshDir('weir-kafka', dir =>
+      withListener(dir, (_weir, _kafka, port) => weirKafkaRates(port, args)))
     const viaKcat = kcatInstalled()
       ? await root.inFreshDir('kcat', dir => withListener(dir, async (_weir, _kafka, port) => {
         const rates = await kcatRates(port, args.records)
@@ -209,6 +257,8 @@ async function main(): Promise<void> {
       kafkajs_produce_records_per_s: round(kafkajs.produce),
       kafkajs_consume_records_per_s: round(kafkajs.consume),
       weir_embedded_produce_records_per_s: round(embedded),
+      weir_kafka_produce_records_per_s: round(weirKafka.produce),
+      weir_kafka_consume_records_per_s: round(weirKafka.consume),
       kcat_produce_records_per_s: viaKcat === undefined ? null : round(viaKcat.produce),
       kcat_consume_records_per_s: viaKcat === undefined ? null : round(viaKcat.consume),
       ...machineFields(),

@@ -56,6 +56,8 @@ export const addressKey = (address: BrokerAddress): string => `${address.host}:$
 
 export class BrokerConnections {
   private readonly pools = new Map<string, BrokerPool>()
+  /** Every open connection, idle or busy: close() ends the busy ones too (a long poll). */
+  private readonly all = new Set<KafkaJsConnection>()
   private closed = false
   /** Before SASL, a connection must know the broker's API versions (KafkaJS asks for them). */
   saslVersions?: Record<number, { minVersion: number, maxVersion: number }>
@@ -94,9 +96,13 @@ export class BrokerConnections {
 
   async close(): Promise<void> {
     this.closed = true
-    const all = [...this.pools.values()].flatMap(pool => pool.idle.splice(0))
-    for (const pool of this.pools.values()) for (const wake of pool.waiting.splice(0)) wake()
-    await Promise.all(all.map(connection => connection.disconnect().catch(() => {})))
+    for (const pool of this.pools.values()) {
+      pool.idle.splice(0)
+      for (const wake of pool.waiting.splice(0)) wake()
+    }
+    const open = [...this.all]
+    this.all.clear()
+    await Promise.all(open.map(connection => connection.disconnect().catch(() => {})))
   }
 
   private pool(lane: Lane): BrokerPool {
@@ -119,6 +125,7 @@ export class BrokerConnections {
       if (idle !== undefined) {
         if (idle.isConnected()) return idle
         pool.open--
+        this.all.delete(idle)
         continue
       }
       if (pool.open < this.settings.connectionsPerBrokerMax) break
@@ -127,6 +134,7 @@ export class BrokerConnections {
     pool.open++
     const connection = openKafkaJsConnection(lane.host, lane.port,
       { ...this.settings, clientId: lane.clientId })
+    this.all.add(connection)
     try {
       await connection.connect()
       return connection
@@ -149,6 +157,7 @@ export class BrokerConnections {
       pool.idle.push(connection)
     } else {
       pool.open--
+      this.all.delete(connection)
       void connection.disconnect().catch(() => {})
     }
     pool.waiting.shift()?.()
