@@ -1,8 +1,9 @@
 /**
  * How client commands reach a broker: `--url` (a `weir serve` server; default $WEIR_URL, else
- * http://127.0.0.1:8092) with `--token` (default $WEIR_TOKEN), or `--dir` for an embedded broker
- * in this process (the directory's lock is taken, see dir-lock.ts). Connecting waits at most
- * `CONNECT_TIMEOUT_MS` for a server that refuses connections, then fails with
+ * http://127.0.0.1:8092) with `--token` (default $WEIR_TOKEN), `--dir` for an embedded broker
+ * in this process (the directory's lock is taken, see dir-lock.ts), or `--kafka` for a Kafka
+ * cluster (Weir.kafka; any Kafka, Redpanda, or a Weir server's Kafka listener). Connecting
+ * waits at most `CONNECT_TIMEOUT_MS` for a server that refuses connections, then fails with
  * NETWORK_EXCEPTION: a CLI should say "not reachable" quickly, not wait the client's 30 s.
  *
  * The client is imported here, when a command connects, not when the CLI starts.
@@ -18,13 +19,15 @@ export const connectionOptions: OptionSpecs = {
   url: { type: 'string' },
   dir: { type: 'string' },
   token: { type: 'string' },
+  kafka: { type: 'string' },
 }
 
 export const connectionHelp = `connection:
   --url URL     the server (default $WEIR_URL, else ${DEFAULT_URL})
   --token T     its bearer token (default $WEIR_TOKEN)
   --dir PATH    use an embedded broker on this data directory instead of a server
-                (not while a server runs on it: use --url then)`
+                (not while a server runs on it: use --url then)
+  --kafka H:P,… a Kafka cluster's bootstrap brokers instead (Weir.kafka)`
 
 export interface Connection {
   readonly weir: Weir
@@ -48,6 +51,8 @@ export function urlOf(args: Parsed): string {
  */
 export async function connect(args: Parsed, options: { reconnectTimeoutMs?: number } = {}):
 Promise<Connection> {
+  const kafka = args.string('kafka')
+  if (kafka !== undefined) return connectKafka(args, kafka)
   const dir = args.string('dir')
   if (dir !== undefined) {
     if (args.has('url') || args.has('token')) {
@@ -82,6 +87,19 @@ Promise<Connection> {
   }
   const connected = weir
   return { weir, target: url, dir: undefined, close: () => connected.close() }
+}
+
+async function connectKafka(args: Parsed, brokerList: string): Promise<Connection> {
+  if (args.has('dir') || args.has('url') || args.has('token')) {
+    throw new UsageError('--kafka reaches a Kafka cluster; it does not go with --dir, --url or '
+      + '--token')
+  }
+  const brokers = brokerList.split(',').map(broker => broker.trim()).filter(b => b !== '')
+  const { Weir } = await import('../client/weir.ts')
+  const weir = await Weir.kafka({ brokers, clientId: 'weir-cli',
+    connectionTimeoutMs: CONNECT_TIMEOUT_MS })
+  return { weir, target: `kafka ${brokers.join(',')}`, dir: undefined,
+    close: () => weir.close() }
 }
 
 /** Runs `work` with a connection, closing it afterwards whatever happens. */
