@@ -183,6 +183,16 @@ export class StreamsApp {
     this.checkRunning()
   }
 
+  /**
+   * @internal The test kit's driver (src/testing): runs wall-clock punctuators now, by this
+   * app's clock, and commits what they emitted.
+   */
+  async punctuateNow(): Promise<void> {
+    this.checkRunning('punctuated')
+    await this.thread.punctuateNow()
+    this.checkRunning('punctuated')
+  }
+
   private checkRunning(doing = 'caught up'): void {
     const failure = this.thread.failure
     if (failure !== undefined) throw failure

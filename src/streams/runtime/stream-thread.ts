@@ -205,6 +205,20 @@ export class StreamThread {
     }
   }
 
+  /**
+   * Runs the wall-clock punctuators at the clock's time now and commits, under the lock (the
+   * test kit's driver calls it after moving its virtual clock, instead of waiting for a tick).
+   */
+  punctuateNow(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.stopped) return
+      const now = this.clock.nowMs()
+      for (const task of this.tasks.values()) task.punctuate('wall-clock', now)
+      this.sendOutputs()
+      await this.commit()
+    }).catch(error => this.fail(error))
+  }
+
   private tick(): void {
     if (this.tickQueued || this.stopped) return
     this.tickQueued = true
