@@ -10,11 +10,9 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { count, topology } from '../../src/index.ts'
-import { faultSchedules } from '../../src/testing/arbitraries-faults.ts'
-import { simulate } from '../../src/testing/simulate.ts'
-import type { ScheduledFault } from '../../src/testing/model.ts'
-import type { Topology } from '../../src/streams/topology.ts'
+// Only the public entry points, as a user's suite would import them.
+import { count, topology, type Topology } from 'weir'
+import { faultSchedules, type ScheduledFault, simulate } from 'weir/testing'
 import { brokenCounter } from '../../examples/testing/broken-external-counter.ts'
 
 const KEYS = ['a', 'b', 'c']
