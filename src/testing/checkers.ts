@@ -217,13 +217,14 @@ export interface StoreEntry<K, S> {
  * deep equality. `fold` returning `undefined` means the key is absent (a tombstone).
  * Anomalies: `state-missing` (the fold has the key, the store not), `state-extra` (the store
  * has a key the fold has not, or has it twice), `state-differs` (both have it, unequal).
+ * Entries are compared by deep equality only, so they may come untyped (a simulation's stores).
  *
  * @example
  * stateEqualsFold(await readStore('counts'), inputs, (count: number | undefined) =>
  *   (count ?? 0) + 1)
  */
 export function stateEqualsFold<K, S, I extends { readonly key: K }>(
-  entries: readonly StoreEntry<K, S>[], inputs: readonly I[],
+  entries: readonly StoreEntry<K, unknown>[], inputs: readonly I[],
   fold: (accumulator: S | undefined, input: I) => S | undefined,
 ): CheckResult {
   const expected = new Map<string, { key: K, value: S | undefined }>()
