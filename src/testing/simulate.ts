@@ -109,15 +109,20 @@ async function produceChunk(world: SimulationWorld, topology: Topology,
   inputs: SimulationOptions['inputs']): Promise<void> {
   const producer = world.weir.producer()
   try {
-    for (const { topic, record } of inputs) {
+    // One send per run of records to the same topic: the order within a topic is kept.
+    for (let from = 0; from < inputs.length;) {
+      const topic = inputs[from]!.topic
+      let to = from
+      while (to < inputs.length && inputs[to]!.topic === topic) to++
       const source = topology.sources.get(topic)
-      const key = record.key === null ? null
-        : (source?.keySerde.serialize(record.key) ?? Buffer.from(String(record.key)))
-      const value = source?.valueSerde.serialize(record.value)
-        ?? Buffer.from(JSON.stringify(record.value))
-      await producer.send({ topic, messages: [{ key, value,
+      await producer.send({ topic, messages: inputs.slice(from, to).map(({ record }) => ({
+        key: record.key === null ? null
+          : (source?.keySerde.serialize(record.key) ?? Buffer.from(String(record.key))),
+        value: source?.valueSerde.serialize(record.value)
+          ?? Buffer.from(JSON.stringify(record.value)),
         ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
-        ...(record.partition === undefined ? {} : { partition: record.partition }) }] })
+        ...(record.partition === undefined ? {} : { partition: record.partition }) })) })
+      from = to
     }
   } finally {
     await producer.close()
