@@ -19,7 +19,7 @@ import type { AbortedTransaction } from '../../src/broker/fetch.ts'
 import { filterAbortedTransactions } from '../../src/client/aborted-transaction-filter.ts'
 import { encodeControlBatch } from '../../src/log/control-record.ts'
 import { type Compression, encodeBatch, setBaseOffset } from '../../src/log/record-batch.ts'
-import { numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
+import { fraction, numRuns as defaultNumRuns } from '../helpers/num-runs.ts'
 
 const numRuns = defaultNumRuns(200)
 
@@ -261,8 +261,8 @@ describe('filterAbortedTransactions against a model', () => {
   test.prop([
     fc.array(stepArbitrary, { maxLength: 40 }),
     fc.array(fc.boolean(), { minLength: PRODUCERS, maxLength: PRODUCERS }),
-    fc.double({ min: 0, max: 1, noNaN: true }),
-    fc.double({ min: 0, max: 1, noNaN: true }),
+    fraction,
+    fraction,
     fc.boolean(),
   ], { numRuns })(
     'read_committed delivers exactly the records of committed transactions and '

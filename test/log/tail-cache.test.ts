@@ -15,7 +15,7 @@ import { encodeBatch } from '../../src/log/record-batch.ts'
 import { TailCache } from '../../src/log/tail-cache.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { noTimers, smallLogConfig, withTempDir } from '../helpers/log-fixtures.ts'
-import { numRuns } from '../helpers/num-runs.ts'
+import { fraction, numRuns } from '../helpers/num-runs.ts'
 
 type Step =
   | { kind: 'append', values: number[], encoded: boolean }
@@ -31,7 +31,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     commit: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const),
-    at: fc.double({ min: 0, max: 1, noNaN: true }), maxOffsetBack: fc.nat(3),
+    at: fraction, maxOffsetBack: fc.nat(3),
     maxBytes: fc.integer({ min: 1, max: 3000 }) }) },
 )
 

@@ -34,6 +34,7 @@ import {
   inputArbitrary, propertyParameters, propertyTimeoutMs, quickStart, readByKey, runningFold,
   runThroughCrashes, withWorld, type World,
 } from '../helpers/streams-fixtures.ts'
+import { fraction } from '../helpers/num-runs.ts'
 
 const TOPICS = ['in', 'sums', 'counts', 'maxes']
 
@@ -125,7 +126,7 @@ const eosExamples: Array<[Input[], number[], CrashPoint[]]> = [
 ]
 
 const inputs = (minLength: number) => fc.array(inputArbitrary, { minLength, maxLength: 200 })
-const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 })
+const cuts = fc.array(fraction, { maxLength: 5 })
 const crashSchedule = fc.array(crashPointArbitrary, { minLength: 2, maxLength: 6 })
 
 describe('streams processing against a pure fold', () => {

@@ -35,6 +35,7 @@ import {
 } from '../helpers/streams-fixtures.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
 import { type SessionEvent, sessionModel } from '../helpers/window-models.ts'
+import { fraction } from '../helpers/num-runs.ts'
 
 /** Hopping windows: size 20, advance 10 (each record in two windows), grace 5. */
 const WINDOWS = TimeWindows.hopping(20, 10, { graceMs: 5 })
@@ -196,7 +197,7 @@ function expectNotVacuous(outcomes: readonly Outcome[], title: string): void {
 }
 
 const inputs = fc.array(inputArbitrary, { minLength: 20, maxLength: 150 }).map(timed)
-const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 })
+const cuts = fc.array(fraction, { maxLength: 5 })
 const crashSchedule = fc.array(crashPointArbitrary, { minLength: 2, maxLength: 6 })
 const eosRuns = propertyParameters(100)
 const alosRuns = propertyParameters(20)

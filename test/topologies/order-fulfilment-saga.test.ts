@@ -43,6 +43,7 @@ import {
   committedEvents, committedOutcomes, type Item, itemMessages, problems, type Scenario,
   scenarioArbitrary, setupMessages,
 } from './order-fulfilment-checks.ts'
+import { fraction } from '../helpers/num-runs.ts'
 
 const PARTITIONS = 2
 
@@ -169,7 +170,7 @@ async function runFulfilment(scenario: Scenario, cuts: readonly number[],
   })
 }
 
-const cutsArbitrary = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 })
+const cutsArbitrary = fc.array(fraction, { maxLength: 3 })
 
 /** Outcomes by kind, compensations by reason: what the runs covered. */
 function coverage(results: readonly RunResult[]): Record<string, number> {

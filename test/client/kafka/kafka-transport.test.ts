@@ -16,11 +16,11 @@ import { wholeBatches } from '../../../src/client/transport/kafka/kafka-data-req
 import { encodeBatch, setBaseOffset } from '../../../src/log/record-batch.ts'
 import { KafkaListener } from '../../../src/server/kafka/kafka-listener.ts'
 import { withTempDir } from '../../helpers/log-fixtures.ts'
-import { numRuns } from '../../helpers/num-runs.ts'
+import { fraction, numRuns } from '../../helpers/num-runs.ts'
 
 describe('wholeBatches', () => {
   test.prop([fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 }),
-    fc.integer({ min: 0, max: 10_000 }), fc.double({ min: 0, max: 1, noNaN: true })],
+    fc.integer({ min: 0, max: 10_000 }), fraction],
   { numRuns: numRuns(100) })('keeps the whole batches before a cut and answers the offset after '
     + 'them', (counts, firstOffset, cutAt) => {
     const batches: Buffer[] = []
