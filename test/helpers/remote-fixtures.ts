@@ -64,17 +64,27 @@ async function openOverKafka(options: EmbeddedOptions): Promise<BrokerUnderTest>
     await broker.close()
     throw error
   }
+  closesToo(weir, async () => {
+    await listener.close()
+    await broker.close()
+  })
+  return { weir, broker }
+}
+
+/**
+ * Whoever closes the client's transport (weir.close() does) also runs `after`: the server or
+ * listener it belongs to stops once the client's own requests were aborted and sockets freed.
+ */
+function closesToo(weir: Weir, after: () => Promise<void>): void {
   const transport = weir.transport
   const closeClient = transport.close.bind(transport)
   transport.close = async () => {
     try {
       await closeClient()
     } finally {
-      await listener.close()
-      await broker.close()
+      await after()
     }
   }
-  return { weir, broker }
 }
 
 /** The remote client's data channel under test, from WEIR_TEST_DATA_CHANNEL. */
@@ -117,16 +127,6 @@ Promise<BrokerUnderTest> {
     await server.close()
     throw error
   }
-  // The server belongs to this client: whoever closes the transport (weir.close() does) stops
-  // it, after the client's own requests were aborted and its sockets freed.
-  const transport = weir.transport
-  const closeClient = transport.close.bind(transport)
-  transport.close = async () => {
-    try {
-      await closeClient()
-    } finally {
-      await server.close()
-    }
-  }
+  closesToo(weir, () => server.close())
   return { weir, broker: server.transport }
 }
