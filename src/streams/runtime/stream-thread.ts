@@ -47,6 +47,13 @@ export type ProcessingGuarantee = 'exactly-once' | 'at-least-once'
 export type ProcessingStep = 'after-process' | 'after-outputs' | 'after-changelog'
   | 'before-commit' | 'after-commit' | 'after-checkpoint'
 
+function fencedOut(config: ThreadConfig, cause: unknown): WeirError {
+  return new WeirError('PRODUCER_FENCED', `App ${config.appId} instance ${config.instanceId} `
+    + 'was fenced: another instance started with the same instanceId and took over its '
+    + 'transactions; this one stops. Give each running instance its own instanceId.',
+  { cause })
+}
+
 /** A throw from `onStep`: the instance dies there, as a killed process would. */
 class SimulatedCrash extends Error {
   constructor(readonly step: ProcessingStep, cause: unknown) {
@@ -409,7 +416,10 @@ export class StreamThread {
     if (this.inTransaction) {
       try {
         await this.producer.abortTransaction()
-      } catch {
+      } catch (error) {
+        // Fenced: a newer instance runs under this instance id. A fresh producer would fence it
+        // back, and the two would take turns failing each other's commits; this one stops.
+        if (WeirError.is(error, 'PRODUCER_FENCED')) throw fencedOut(this.config, error)
         await this.replaceProducer()
       }
       this.inTransaction = false
@@ -431,7 +441,7 @@ export class StreamThread {
     }
   }
 
-  /** A producer that cannot abort (fenced, or its state lost) is replaced by a fresh one. */
+  /** A producer that cannot abort (its state lost, not fenced) is replaced by a fresh one. */
   private async replaceProducer(): Promise<void> {
     await this.producer.close().catch(() => undefined)
     this.producer = this.createProducer()
