@@ -97,13 +97,16 @@ export function faults(options: FaultOptions): fc.Arbitrary<Fault> {
 export interface FaultScheduleOptions extends FaultOptions {
   /** The most faults in a schedule (an integer ≥ 0). */
   readonly maxFaults: number
-  /** How many input records the run produces: faults happen after 0..inputs of them. */
+  /**
+   * How many input records the run produces: faults happen after 0..inputs − 1 of them, so each
+   * meets work still to do (a crash armed after the last record would find no step to die at).
+   */
   readonly inputs: number
 }
 
 /**
  * Fault schedules: up to `maxFaults` faults of the allowed kinds (see `faults`), each after
- * 0..inputs input records, sorted by `afterRecords` (faults at the same point keep their
+ * 0..inputs − 1 input records, sorted by `afterRecords` (faults at the same point keep their
  * generated order, which the simulation applies in turn). No kinds: only the empty schedule.
  *
  * @example
@@ -119,7 +122,8 @@ fc.Arbitrary<ScheduledFault[]> {
   requireInteger('faultSchedules', 'maxFaults', maxFaults, 0)
   requireInteger('faultSchedules', 'inputs', inputs, 0)
   if (options.kinds.length === 0 || maxFaults === 0) return fc.constant([])
-  const scheduled = fc.record({ afterRecords: fc.integer({ min: 0, max: inputs }),
+  const last = Math.max(0, inputs - 1)
+  const scheduled = fc.record({ afterRecords: fc.integer({ min: 0, max: last }),
     fault: faults(options) })
   // Sorted in `map`, so fast-check still shrinks the generated array (dropping and simplifying
   // faults) and sorts each candidate again.

@@ -36,6 +36,11 @@ export interface SimulationOptions {
   /** Records produced, in order, to their topics. */
   readonly inputs: ReadonlyArray<{ readonly topic: string, readonly record: TestRecord }>
   readonly faults?: readonly ScheduledFault[]
+  /**
+   * Input positions where the run waits until the app has processed everything before it
+   * produces more (no fault): phases, e.g. a saga's replies only after its requests went out.
+   */
+  readonly barriers?: readonly number[]
   /** Topics read back at the end (read_committed, JSON values unless the topology's). */
   readonly outputs: readonly string[]
   /** Stores whose final entries are returned. */
@@ -54,9 +59,11 @@ export interface SimulationResult {
   readonly trace: readonly string[]
 }
 
-/** Input positions where the run stops to apply faults, in order, within 0..inputs. */
-function cutPoints(inputs: number, faults: readonly ScheduledFault[]): number[] {
-  return [...new Set([0, ...faults.map(f => Math.max(0, Math.min(inputs, f.afterRecords))),
+/** Input positions where the run stops (faults, barriers), in order, within 0..inputs. */
+function cutPoints(inputs: number, faults: readonly ScheduledFault[],
+  barriers: readonly number[]): number[] {
+  const within = (at: number) => Math.max(0, Math.min(inputs, at))
+  return [...new Set([0, ...faults.map(f => within(f.afterRecords)), ...barriers.map(within),
     inputs])].sort((a, b) => a - b)
 }
 
@@ -68,7 +75,7 @@ Promise<SimulationResult> {
   try {
     await createTopics(world, topology, options)
     run = await startInstance(world, topology, options, trace)
-    const cuts = cutPoints(options.inputs.length, options.faults ?? [])
+    const cuts = cutPoints(options.inputs.length, options.faults ?? [], options.barriers ?? [])
     for (let i = 0; i < cuts.length; i++) {
       const at = cuts[i]!
       const due = (options.faults ?? []).filter(f =>
@@ -84,8 +91,9 @@ Promise<SimulationResult> {
       run = await untilCaughtUp(run)
       run = await run.settle()
     }
-    const result = await finish(world, run.app, options, trace)
-    return result
+    const unfired = run.unfiredCrash()
+    if (unfired !== undefined) trace.push(`crash at ${unfired} armed, never reached`)
+    return await finish(world, run.app, options, trace)
   } finally {
     await run?.close()
     await world.close()

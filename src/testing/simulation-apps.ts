@@ -157,6 +157,11 @@ export class AppRun {
     }
   }
 
+  /** The step of a crash armed that found no step to die at before the run ended. */
+  unfiredCrash(): ProcessingStep | undefined {
+    return this.armed?.step
+  }
+
   async close(): Promise<void> {
     await Promise.all([stop(this.app), stop(this.guest), stop(this.zombie)])
   }
