@@ -23,8 +23,8 @@
  * them; timestamps rise with the input, so the stream time at a reply is its timestamp.
  * A barrier after the last transfer (`barriers`: the run waits until the app has caught up):
  * without it a reply could be processed before its transfer (the runtime does not order a
- * task's two input topics by timestamp), which a real writer cannot cause. Soak with WEIR_NUM_RUNS; replay with
- * WEIR_SEED (and WEIR_PATH).
+ * task's two input topics by timestamp), which a real writer cannot cause. Soak with
+ * WEIR_NUM_RUNS; replay with WEIR_SEED (and WEIR_PATH).
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
@@ -222,8 +222,8 @@ function check(result: CheckResult, what: string, trace: readonly string[]): voi
 async function holds({ inputs, expected, transfers, faults }: Scenario, seed: number):
 Promise<void> {
   const result = await simulate(transferSaga({ timeoutMs: TIMEOUT_MS }), { seed, inputs,
-    faults, barriers: [transfers], partitions: 2, outputs: [accountRequestsTopic, 'transfer-outcomes'],
-    stores: [transferSagasStore] })
+    faults, barriers: [transfers], partitions: 2,
+    outputs: [accountRequestsTopic, 'transfer-outcomes'], stores: [transferSagasStore] })
   const byKeyAndValue = { id: (record: { key?: unknown, value: unknown }) =>
     [record.key, record.value] }
   check(exactlyOnce(result.outputs[accountRequestsTopic]!, expected.requests,
