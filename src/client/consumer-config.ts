@@ -50,6 +50,12 @@ export interface ConsumerConfig {
    * and the group then rejoins and tries again.
    */
   readonly stableOffsetRetryBackoffMs: number
+  /**
+   * Also hand out batches without records when a partition's position moved past records a
+   * reader does not see (aborted transactions' data, transaction markers), so whoever commits
+   * positions from batches (the streams runtime) commits past them. Default false.
+   */
+  readonly emptyBatches: boolean
 }
 
 export const consumerConfigDefaults: ConsumerConfig = {
@@ -67,6 +73,7 @@ export const consumerConfigDefaults: ConsumerConfig = {
   metadataMaxAgeMs: 30_000,
   isolationLevel: 'read_committed',
   stableOffsetRetryBackoffMs: 100,
+  emptyBatches: false,
 }
 
 const isolationLevels: readonly IsolationLevel[] = ['read_committed', 'read_uncommitted']

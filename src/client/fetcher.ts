@@ -64,10 +64,11 @@ export async function fetchBatches(transport: Transport, subscriptions: Subscrip
     }
     const records = decodeFrom(result, state, config)
     const nextOffset = Math.max(result.nextOffset, state.position!)
-    if (nextOffset !== state.position) {
+    const moved = nextOffset !== state.position
+    if (moved) {
       state.position = nextOffset
     }
-    if (records.length > 0) {
+    if (records.length > 0 || (moved && config.emptyBatches)) {
       batches.push({ topic: state.topic, partition: state.partition, records,
         highWatermark: result.highWatermark, lastStableOffset: result.lastStableOffset,
         nextOffset })

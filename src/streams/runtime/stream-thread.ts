@@ -140,8 +140,10 @@ export class StreamThread {
       this.settleDone = { resolve, reject }
     })
     this.done.catch(() => undefined)
+    // emptyBatches: a partition that ends in aborted data or markers is committed past them,
+    // or its lag would never reach 0 (caughtUp would wait forever).
     this.consumer = weir.consumer({ groupId: config.appId, autoCommit: false,
-      autoOffsetReset: 'earliest', isolationLevel: 'read_committed',
+      autoOffsetReset: 'earliest', isolationLevel: 'read_committed', emptyBatches: true,
       assignors: [taskAssignor(new Map([...this.subOfTopic].map(([topic, sub]) =>
         [topic, sub.id])))],
       ...config.consumer })
@@ -250,7 +252,9 @@ export class StreamThread {
     const task = sub === undefined ? undefined : this.tasks.get(taskId(sub.id, batch.partition))
     if (task === undefined) {
       // Revoked while the batch was out (seek throws: nothing to do), or a task still restoring
-      // (its partitions are paused, so this should not happen): give the records back.
+      // (its partitions are paused, so this should not happen): give the records back. A batch
+      // without records (only markers or aborted data passed) has nothing to give back.
+      if (batch.records.length === 0) return
       try {
         this.consumer.seek({ topic: batch.topic, partition: batch.partition,
           offset: batch.records[0]!.offset })
