@@ -74,6 +74,19 @@ export function toRecordInput(message: Message): RecordInput {
     : { key, value, headers, timestamp: message.timestamp }
 }
 
+/** A send's messages with their partitions (message indexes per partition). */
+interface Prepared {
+  readonly inputs: readonly RecordInput[]
+  readonly byPartition: ReadonlyMap<number, readonly number[]>
+  readonly bytes: number
+}
+
+/** A send's records in the accumulator: what `appendAndWait` waits for and answers with. */
+interface Appended extends Prepared {
+  readonly parts: ReadonlyArray<Promise<void>>
+  readonly offsets: number[]
+}
+
 export class Producer {
   readonly config: ProducerConfig
   private readonly accumulator: RecordAccumulator
@@ -84,6 +97,8 @@ export class Producer {
   private identityReady: Promise<void> | undefined
   private bufferedBytes = 0
   private outstanding = new Set<Promise<unknown>>()
+  /** Settles once the latest send so far has appended its records (see appendAndWait). */
+  private appendTail: Promise<void> = Promise.resolve()
   private flushesInProgress = 0
   private closed = false
   private readonly txn: TransactionManager | undefined
@@ -184,6 +199,40 @@ export class Producer {
   }
 
   private async appendAndWait(record: ProducerRecord): Promise<RecordMetadata[]> {
+    // Sends append in the order they were called (Kafka's per-partition ordering promise): each
+    // prepares at once (producer id, partition count, AddPartitionsToTxn — concurrent sends
+    // share one request), then appends only after the send before it has. Without this, a send
+    // whose partition was already in the transaction overtook an earlier one still adding it
+    // (found by the test kit).
+    const previous = this.appendTail
+    let appended!: () => void
+    const mine = new Promise<void>(resolve => {
+      appended = resolve
+    })
+    // The next send waits for this one and, if this one fails early, still for those before.
+    this.appendTail = previous.then(() => mine)
+    let append: Appended
+    try {
+      const prepared = await this.prepare(record)
+      await previous
+      append = this.append(record.topic, prepared)
+    } finally {
+      appended()
+    }
+    await Promise.all(append.parts).finally(() => {
+      this.bufferedBytes -= append.bytes
+    })
+    const { inputs, byPartition, offsets } = append
+    const partitions = new Array<number>(inputs.length)
+    for (const [partition, indexes] of byPartition) {
+      for (const i of indexes) partitions[i] = partition
+    }
+    return inputs.map((_, i) => ({ topic: record.topic, partition: partitions[i]!,
+      offset: offsets[i]! }))
+  }
+
+  /** Where each message goes, with the partitions added to the transaction first. */
+  private async prepare(record: ProducerRecord): Promise<Prepared> {
     await this.ensureIdentity()
     const partitionCount = await this.metadata.partitionCount(record.topic)
     const byPartition = new Map<number, number[]>()
@@ -199,21 +248,20 @@ export class Producer {
     if (this.txn !== undefined) {
       await this.txn.addPartitions(record.topic, byPartition.keys())
     }
+    return { inputs, byPartition, bytes }
+  }
+
+  /** Puts prepared messages into the accumulator; `parts` settle as they are acknowledged. */
+  private append(topic: string, { inputs, byPartition, bytes }: Prepared): Appended {
     this.reserveBuffer(bytes)
     const offsets = new Array<number>(inputs.length)
     const parts: Array<Promise<void>> = []
     for (const [partition, indexes] of byPartition) {
-      parts.push(...this.appendChunks(record.topic, partition, indexes, inputs, offsets))
+      parts.push(...this.appendChunks(topic, partition, indexes, inputs, offsets))
     }
     // A flush is waiting for this send: don't let its batch linger (Kafka's flushInProgress).
     if (this.flushesInProgress > 0) this.accumulator.sealAll()
-    await Promise.all(parts).finally(() => {
-      this.bufferedBytes -= bytes
-    })
-    const partitions = new Array<number>(inputs.length)
-    for (const [partition, indexes] of byPartition) for (const i of indexes) partitions[i] = partition
-    return inputs.map((_, i) => ({ topic: record.topic, partition: partitions[i]!,
-      offset: offsets[i]! }))
+    return { parts, bytes, inputs, byPartition, offsets }
   }
 
   private choosePartition(topic: string, message: Message, input: RecordInput,

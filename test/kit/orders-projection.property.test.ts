@@ -11,8 +11,9 @@
  * `customer-summaries` ends, per customer, with that same summary, and (3) each accepted event
  * moves its customer's `orders + shipped + cancelled` up by exactly one, so the topic holds,
  * per customer, that step count 1..n exactly once and in offset order — a duplicate, lost or
- * replayed change shows as a step twice, missing, or out of order (the order part is held back
- * by a known bug: see CHECK_ORDER). (A run is far too small for
+ * replayed change shows as a step twice, missing, or out of order. (The order check found a
+ * producer bug: a send overtook an earlier one still adding its partition to the transaction;
+ * test/client/producer-order.test.ts.) (A run is far too small for
  * compaction to clean a segment, so the compacted topic still holds every summary.)
  *
  * Method: `simulate` runs the projection alone on 2 partitions (events keyed by orderId, so an
@@ -169,20 +170,9 @@ async function holds(inputs: Array<TestRecord<string, OrderEvent>>, faults: Sche
     inputId: expected => [expected.key, expected.value] }),
   `topic ${customerSummariesTopic}: one summary per accepted event (step counts 1..n per `
     + `customer, each once)${trace}`)
-  if (CHECK_ORDER) {
-    assertValid(perKeyOrder(summaries, { sequence: record => steps(record.value) }),
-      `topic ${customerSummariesTopic}: each customer's step counts rise in offset order${trace}`)
-  }
+  assertValid(perKeyOrder(summaries, { sequence: record => steps(record.value) }),
+    `topic ${customerSummariesTopic}: each customer's step counts rise in offset order${trace}`)
 }
-
-/**
- * KNOWN BUG, open: in about 1 run in 10 — with no fault at all — a customer's summaries land in
- * the output partition out of processing order (step counts 3, 1, 2 at rising offsets; the
- * first already folds all three changes). Not yet found: the producer's sends in flight, the
- * repartitioned path, or the test's model. Until it is, the order check runs only with
- * WEIR_CHECK_ORDER=1 (it fails then); the table and exactly-once checks always run.
- */
-const CHECK_ORDER = process.env.WEIR_CHECK_ORDER === '1'
 
 /** One schedule that surely covers both kinds of crash and a power loss, whatever the seed. */
 const coveringSchedule: ScheduledFault[] = [
