@@ -40,3 +40,4 @@ export {
   type FaultOptions, type FaultScheduleOptions,
 } from './arbitraries-faults.ts'
 export { SimDisk, type PowerFailureMode } from './sim-disk.ts'
+export { propertyParameters } from './property-parameters.ts'

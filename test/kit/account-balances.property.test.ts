@@ -20,7 +20,7 @@ import { describe, it } from 'vitest'
 import type { StoredEvent } from 'weir'
 import {
   assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, perKeyOrder,
-  type ScheduledFault, simulate, stateEqualsFold,
+  propertyParameters, type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
   type AccountBalance, accountBalances, accountBalancesStore, accountBalancesTopic,
@@ -155,14 +155,9 @@ const bothCrashes: Scenario = {
     { afterRecords: 7, fault: { kind: 'crash', step: 'before-commit', loseState: false } }],
 }
 
-const envSeed = process.env.WEIR_SEED
-const envPath = process.env.WEIR_PATH
-const parameters: fc.Parameters<[Scenario, number]> = {
-  numRuns: Number(process.env.WEIR_NUM_RUNS ?? 6),
+const parameters: fc.Parameters<[Scenario, number]> = propertyParameters(6, {
   examples: [[bothCrashes, 1]],
-  ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }),
-  ...(envPath === undefined || envPath === '' ? {} : { path: envPath }),
-}
+})
 
 describe('account-balances projection with the public test kit', () => {
   it('property: under any fault schedule (crashes with or without state loss, broker restarts, '

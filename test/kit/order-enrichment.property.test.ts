@@ -28,8 +28,9 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import {
-  type Anomaly, assertValid, type CheckResult, exactlyOnce, faultSchedules, keys, records,
-  type ReadRecord, type ScheduledFault, simulate, stateEqualsFold, type TestRecord,
+  type Anomaly, assertValid, type CheckResult, exactlyOnce, faultSchedules, keys,
+  propertyParameters, type ReadRecord, records, type ScheduledFault, simulate, stateEqualsFold,
+  type TestRecord,
 } from 'weir/testing'
 import {
   type Customer, customersStore, customersTopic, type EnrichedOrder, type Order,
@@ -195,18 +196,13 @@ const coveringInputs: Input[] = Array.from({ length: 22 }, (_, position): Input 
     value: { orderId: `o${position}`, customerId: id, total: position, at: position } } }
 })
 
-const numRuns = Number(process.env.WEIR_NUM_RUNS ?? 6)
+const numRuns = propertyParameters(6).numRuns!
 /** Room for a soak; shrinking a failure stops in time for fast-check to report it. */
 const testTimeoutMs = Math.max(120_000, numRuns * 5_000)
-const envSeed = process.env.WEIR_SEED
-const envPath = process.env.WEIR_PATH
-const parameters: fc.Parameters<[Input[], ScheduledFault[], number]> = {
-  numRuns,
+const parameters: fc.Parameters<[Input[], ScheduledFault[], number]> = propertyParameters(6, {
   interruptAfterTimeLimit: testTimeoutMs - 30_000,
   examples: [[coveringInputs, coveringSchedule, 1]],
-  ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }),
-  ...(envPath === undefined || envPath === '' ? {} : { path: envPath }),
-}
+})
 
 describe('order enrichment with the public test kit', () => {
   it('property: under crashes (with or without state loss), broker restarts, power loss and '

@@ -31,8 +31,8 @@ import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { type Reply, repliesTopic, requestsTopic } from 'weir'
 import {
-  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, type ScheduledFault,
-  simulate, stateEqualsFold,
+  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, propertyParameters,
+  type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
   type FulfilmentOutcome, type FulfilmentStatus, fulfilmentOrdersTopic,
@@ -238,14 +238,9 @@ const bothCrashes: Scenario = (() => {
     { afterRecords: 11, fault: { kind: 'crash', step: 'before-commit', loseState: false } }] }
 })()
 
-const envSeed = process.env.WEIR_SEED
-const envPath = process.env.WEIR_PATH
-const parameters: fc.Parameters<[Scenario, number]> = {
-  numRuns: Number(process.env.WEIR_NUM_RUNS ?? 6),
+const parameters: fc.Parameters<[Scenario, number]> = propertyParameters(6, {
   examples: [[bothCrashes, 1]],
-  ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }),
-  ...(envPath === undefined || envPath === '' ? {} : { path: envPath }),
-}
+})
 
 describe('the order-fulfilment saga with the public test kit', () => {
   it('property: under any fault schedule (crashes with or without state loss, broker restarts, '

@@ -19,8 +19,8 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import {
-  assertValid, type CheckResult, FAULT_KINDS, faultSchedules, type ScheduledFault, simulate,
-  stateEqualsFold,
+  assertValid, type CheckResult, FAULT_KINDS, faultSchedules, propertyParameters,
+  type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
   type OrderHistory, orderHistory, orderHistoryOrdersStore, orderHistoryStore,
@@ -134,14 +134,9 @@ const bothCrashes: Scenario = {
     { afterRecords: 8, fault: { kind: 'crash', step: 'before-commit', loseState: false } }],
 }
 
-const envSeed = process.env.WEIR_SEED
-const envPath = process.env.WEIR_PATH
-const parameters: fc.Parameters<[Scenario, number]> = {
-  numRuns: Number(process.env.WEIR_NUM_RUNS ?? 6),
+const parameters: fc.Parameters<[Scenario, number]> = propertyParameters(6, {
   examples: [[bothCrashes, 1]],
-  ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }),
-  ...(envPath === undefined || envPath === '' ? {} : { path: envPath }),
-}
+})
 
 describe('order-history read model with the public test kit', () => {
   it('property: under any fault schedule (crashes with or without state loss, broker restarts, '

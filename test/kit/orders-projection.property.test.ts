@@ -25,8 +25,9 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import {
-  assertValid, type CheckResult, exactlyOnce, faultSchedules, keys, perKeyOrder, records,
-  type ReadRecord, type ScheduledFault, simulate, stateEqualsFold, type TestRecord,
+  assertValid, type CheckResult, exactlyOnce, faultSchedules, keys, perKeyOrder,
+  propertyParameters, type ReadRecord, records, type ScheduledFault, simulate, stateEqualsFold,
+  type TestRecord,
 } from 'weir/testing'
 import {
   type CustomerSummary, customerSummariesStore, customerSummariesTopic, type OrderEvent,
@@ -189,19 +190,14 @@ const coveringInputs: Array<TestRecord<string, OrderEvent>> = Array.from({ lengt
     return { key: orderId, value: event }
   })
 
-const numRuns = Number(process.env.WEIR_NUM_RUNS ?? 6)
+const numRuns = propertyParameters(6).numRuns!
 /** Room for a soak; shrinking a failure stops in time for fast-check to report it. */
 const testTimeoutMs = Math.max(120_000, numRuns * 5_000)
-const envSeed = process.env.WEIR_SEED
-const envPath = process.env.WEIR_PATH
 const parameters: fc.Parameters<[Array<TestRecord<string, OrderEvent>>, ScheduledFault[],
-  number]> = {
-  numRuns,
+  number]> = propertyParameters(6, {
   interruptAfterTimeLimit: testTimeoutMs - 30_000,
   examples: [[coveringInputs, coveringSchedule, 1]],
-  ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }),
-  ...(envPath === undefined || envPath === '' ? {} : { path: envPath }),
-}
+})
 
 describe('orders projection with the public test kit', () => {
   it('property: under crashes (with or without state loss), broker restarts, power loss, '

@@ -30,8 +30,8 @@ import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import type { Reply } from 'weir'
 import {
-  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, type ScheduledFault,
-  simulate, stateEqualsFold,
+  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, propertyParameters,
+  type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
   accountRepliesTopic, accountRequestsTopic, type TransferOutcome, type TransferRequested,
@@ -247,14 +247,9 @@ const bothCrashes: Scenario = (() => {
     { afterRecords: 10, fault: { kind: 'crash', step: 'before-commit', loseState: false } }] }
 })()
 
-const envSeed = process.env.WEIR_SEED
-const envPath = process.env.WEIR_PATH
-const parameters: fc.Parameters<[Scenario, number]> = {
-  numRuns: Number(process.env.WEIR_NUM_RUNS ?? 6),
+const parameters: fc.Parameters<[Scenario, number]> = propertyParameters(6, {
   examples: [[bothCrashes, 1]],
-  ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }),
-  ...(envPath === undefined || envPath === '' ? {} : { path: envPath }),
-}
+})
 
 describe('the transfer saga with the public test kit', () => {
   it('property: under any fault schedule (crashes with or without state loss, broker restarts, '
