@@ -47,13 +47,17 @@ export function checkResult(anomalies: readonly Anomaly[]): CheckResult {
  * //   duplicate: "o-7" was output 2 times for 1 input(s) (at orders-out/0@4, orders-out/0@9)
  * //   lost: input "o-8" was given 1 time(s) but output 0 time(s)
  *
+ * @param trace a simulation's `trace`, listed after the anomalies
  * @throws Error (not a WeirError: a failed check is a test failure, not a Weir condition).
  */
-export function assertValid(result: CheckResult, what = 'check'): void {
+export function assertValid(result: CheckResult, what = 'check', trace?: readonly string[]):
+void {
   if (result.valid && result.anomalies.length === 0) return
   const count = result.anomalies.length
   const lines = result.anomalies.slice(0, listedAnomaliesMax).map(a => `  ${a.type}: ${a.message}`)
   if (count > listedAnomaliesMax) lines.push(`  ... and ${count - listedAnomaliesMax} more`)
+  // A simulation's trace (faults applied, crashes, restarts) says how the run got there.
+  if (trace !== undefined) lines.push('trace:', ...trace.map(line => `  ${line}`))
   const noun = count === 1 ? 'anomaly' : 'anomalies'
   throw new Error(`${what}: ${count} ${noun}\n${lines.join('\n')}`)
 }

@@ -19,7 +19,7 @@ import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import type { StoredEvent } from 'weir'
 import {
-  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, perKeyOrder,
+  assertValid, exactlyOnce, FAULT_KINDS, faultSchedules, perKeyOrder,
   propertyParameters, type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
@@ -124,25 +124,16 @@ const scenario: fc.Arbitrary<Scenario> = fc.array(step, { minLength: 2,
     faults: faultSchedules({ kinds: KINDS, maxDelayMs: DELAY_MAX_MS, maxFaults: 2,
       inputs: inputs.length - 1 }) }))
 
-/** `assertValid`, with the run's trace (faults applied, crashes, restarts) after the anomalies. */
-function check(result: CheckResult, what: string, trace: readonly string[]): void {
-  try {
-    assertValid(result, what)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\ntrace:\n  ${trace.join('\n  ')}`)
-  }
-}
-
 async function holds({ inputs, faults }: Scenario, seed: number): Promise<void> {
   const result = await simulate(accountBalances(), { seed, faults, partitions: 2,
     inputs: inputs.map(record => ({ topic: accountEventsTopic, record })),
     outputs: [accountBalancesTopic], stores: [accountBalancesStore] })
   const balances = result.outputs[accountBalancesTopic]!
-  check(stateEqualsFold(result.stores[accountBalancesStore]!, inputs, fold),
+  assertValid(stateEqualsFold(result.stores[accountBalancesStore]!, inputs, fold),
     'store = fold of the events', result.trace)
-  check(exactlyOnce(balances, appliedOutputs(inputs)),
+  assertValid(exactlyOnce(balances, appliedOutputs(inputs)),
     'one balance per applied event', result.trace)
-  check(perKeyOrder(balances, { sequence: record =>
+  assertValid(perKeyOrder(balances, { sequence: record =>
     (record.value as AccountBalance).version }), 'balances in version order', result.trace)
 }
 

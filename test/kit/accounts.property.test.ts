@@ -28,7 +28,7 @@ import {
   type Reply, repliesTopic, type Request, requestsTopic, type StoredEvent,
 } from 'weir'
 import {
-  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, perKeyOrder,
+  assertValid, exactlyOnce, FAULT_KINDS, faultSchedules, perKeyOrder,
   propertyParameters, type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
@@ -195,30 +195,21 @@ const scenario: fc.Arbitrary<Scenario> = fc.array(step, { minLength: 2, maxLengt
     faults: faultSchedules({ kinds: KINDS, maxDelayMs: DELAY_MAX_MS, maxFaults: 2,
       inputs: inputs.length - 1 }) }))
 
-/** `assertValid`, with the run's trace (faults applied, crashes, restarts) after the anomalies. */
-function check(result: CheckResult, what: string, trace: readonly string[]): void {
-  try {
-    assertValid(result, what)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\ntrace:\n  ${trace.join('\n  ')}`)
-  }
-}
-
 async function holds({ inputs, faults }: Scenario, seed: number): Promise<void> {
   const result = await simulate(aggregateTopology(accounts(3)), { seed, faults, partitions: 2,
     inputs: inputs.map(record => ({ topic: requestsTopic(accountType), record })),
     outputs: [EVENTS, REPLIES], stores: [STORE] })
   const expected = model(inputs)
   const events = result.outputs[EVENTS]!
-  check(exactlyOnce(events, expected.events, { id: record => [record.key, record.value] }),
+  assertValid(exactlyOnce(events, expected.events, { id: record => [record.key, record.value] }),
     'each event appended once', result.trace)
-  check(perKeyOrder(events, { sequence: record =>
+  assertValid(perKeyOrder(events, { sequence: record =>
     (record.value as StoredEvent<AccountEvent>).version }), 'versions in order', result.trace)
-  check(exactlyOnce(result.outputs[REPLIES]!, expected.replies),
+  assertValid(exactlyOnce(result.outputs[REPLIES]!, expected.replies),
     'one reply per request', result.trace)
   const versions = result.stores[STORE]!.map(({ key, value }) =>
     ({ key, value: (value as { version: number }).version }))
-  check(stateEqualsFold(versions, expected.appended,
+  assertValid(stateEqualsFold(versions, expected.appended,
     (version: number | undefined, input) => (version ?? 0) + input.count),
   'stored versions', result.trace)
 }

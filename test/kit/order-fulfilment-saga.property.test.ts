@@ -31,7 +31,7 @@ import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { type Reply, repliesTopic, requestsTopic } from 'weir'
 import {
-  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, propertyParameters,
+  assertValid, exactlyOnce, FAULT_KINDS, faultSchedules, propertyParameters,
   type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
@@ -200,15 +200,6 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 2, max: ORDERS_MAX })
 
 const requestTopics = TYPES.map(requestsTopic)
 
-/** `assertValid`, with the run's trace (faults applied, crashes, restarts) after the anomalies. */
-function check(result: CheckResult, what: string, trace: readonly string[]): void {
-  try {
-    assertValid(result, what)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\ntrace:\n  ${trace.join('\n  ')}`)
-  }
-}
-
 async function holds({ inputs, expected, barriers, faults }: Scenario, seed: number):
 Promise<void> {
   const result = await simulate(orderFulfilmentSaga(), { seed, inputs, faults, barriers,
@@ -217,13 +208,13 @@ Promise<void> {
   const requests = requestTopics.flatMap(topic => result.outputs[topic]!)
   const placed = { id: (record: { topic?: string, key?: unknown, value: unknown }) =>
     [record.topic, record.key, record.value] }
-  check(exactlyOnce(requests, expected.requests, placed),
+  assertValid(exactlyOnce(requests, expected.requests, placed),
     'each request sent once', result.trace)
-  check(exactlyOnce(result.outputs[fulfilmentOutcomesTopic]!, expected.outcomes,
+  assertValid(exactlyOnce(result.outputs[fulfilmentOutcomesTopic]!, expected.outcomes,
     { id: record => [record.key, record.value] }), 'one outcome per order', result.trace)
   const statuses = result.stores[fulfilmentSagasStore]!.map(({ key, value }) =>
     ({ key, value: (value as { status: FulfilmentStatus }).status }))
-  check(stateEqualsFold(statuses, expected.statuses,
+  assertValid(stateEqualsFold(statuses, expected.statuses,
     (_: FulfilmentStatus | undefined, input) => input.status), 'final statuses', result.trace)
 }
 

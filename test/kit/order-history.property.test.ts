@@ -19,7 +19,7 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import {
-  assertValid, type CheckResult, FAULT_KINDS, faultSchedules, propertyParameters,
+  assertValid, FAULT_KINDS, faultSchedules, propertyParameters,
   type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
@@ -100,22 +100,13 @@ const scenario: fc.Arbitrary<Scenario> = fc.array(orderEvent, { minLength: 2,
     faults: faultSchedules({ kinds: KINDS, maxDelayMs: DELAY_MAX_MS, maxFaults: 2,
       inputs: inputs.length - 1 }) }))
 
-/** `assertValid`, with the run's trace (faults applied, crashes, restarts) after the anomalies. */
-function check(result: CheckResult, what: string, trace: readonly string[]): void {
-  try {
-    assertValid(result, what)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\ntrace:\n  ${trace.join('\n  ')}`)
-  }
-}
-
 async function holds({ inputs, faults }: Scenario, seed: number): Promise<void> {
   const result = await simulate(orderHistory('order-history', HISTORY_ORDERS_MAX), { seed,
     faults, partitions: 2, inputs: inputs.map(record => ({ topic: orderEventsTopic, record })),
     outputs: [], stores: [orderHistoryOrdersStore, orderHistoryStore] })
-  check(stateEqualsFold(result.stores[orderHistoryOrdersStore]!, inputs, orderFold),
+  assertValid(stateEqualsFold(result.stores[orderHistoryOrdersStore]!, inputs, orderFold),
     'orders = fold of their events', result.trace)
-  check(stateEqualsFold(result.stores[orderHistoryStore]!, finalOrders(inputs),
+  assertValid(stateEqualsFold(result.stores[orderHistoryStore]!, finalOrders(inputs),
     historyFold), 'histories = fold of the final orders', result.trace)
 }
 

@@ -30,7 +30,7 @@ import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import type { Reply } from 'weir'
 import {
-  assertValid, type CheckResult, exactlyOnce, FAULT_KINDS, faultSchedules, propertyParameters,
+  assertValid, exactlyOnce, FAULT_KINDS, faultSchedules, propertyParameters,
   type ScheduledFault, simulate, stateEqualsFold,
 } from 'weir/testing'
 import {
@@ -210,15 +210,6 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 2, max: TRANSFERS_MAX
   .chain(scripted => faultSchedules({ kinds: KINDS, maxDelayMs: DELAY_MAX_MS,
     maxFaults: 2, inputs: scripted.inputs.length - 1 }).map(faults => ({ ...scripted, faults })))
 
-/** `assertValid`, with the run's trace (faults applied, crashes, restarts) after the anomalies. */
-function check(result: CheckResult, what: string, trace: readonly string[]): void {
-  try {
-    assertValid(result, what)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\ntrace:\n  ${trace.join('\n  ')}`)
-  }
-}
-
 async function holds({ inputs, expected, transfers, faults }: Scenario, seed: number):
 Promise<void> {
   const result = await simulate(transferSaga({ timeoutMs: TIMEOUT_MS }), { seed, inputs,
@@ -226,13 +217,13 @@ Promise<void> {
     outputs: [accountRequestsTopic, 'transfer-outcomes'], stores: [transferSagasStore] })
   const byKeyAndValue = { id: (record: { key?: unknown, value: unknown }) =>
     [record.key, record.value] }
-  check(exactlyOnce(result.outputs[accountRequestsTopic]!, expected.requests,
+  assertValid(exactlyOnce(result.outputs[accountRequestsTopic]!, expected.requests,
     byKeyAndValue), 'each request sent once', result.trace)
-  check(exactlyOnce(result.outputs['transfer-outcomes']!, expected.outcomes,
+  assertValid(exactlyOnce(result.outputs['transfer-outcomes']!, expected.outcomes,
     byKeyAndValue), 'one outcome per transfer', result.trace)
   const statuses = result.stores[transferSagasStore]!.map(({ key, value }) =>
     ({ key, value: (value as { status: TransferStatus }).status }))
-  check(stateEqualsFold(statuses, expected.statuses,
+  assertValid(stateEqualsFold(statuses, expected.statuses,
     (_: TransferStatus | undefined, input) => input.status), 'final statuses', result.trace)
 }
 
