@@ -97,8 +97,13 @@ export class Producer {
   private identityReady: Promise<void> | undefined
   private bufferedBytes = 0
   private outstanding = new Set<Promise<unknown>>()
-  /** Settles once the latest send so far has appended its records (see appendAndWait). */
-  private appendTail: Promise<void> = Promise.resolve()
+  /** Sends are numbered in call order; `appendTurn` is the number allowed to append next. */
+  private sendTickets = 0
+  private appendTurn = 0
+  /** Sends ready before their turn, woken when it comes (see appendAndWait). */
+  private readonly waitingTurn = new Map<number, () => void>()
+  /** Sends that failed before their turn: their turn passes by itself. */
+  private readonly skippedTurns = new Set<number>()
   private flushesInProgress = 0
   private closed = false
   private readonly txn: TransactionManager | undefined
@@ -204,20 +209,17 @@ export class Producer {
     // share one request), then appends only after the send before it has. Without this, a send
     // whose partition was already in the transaction overtook an earlier one still adding it
     // (found by the test kit).
-    const previous = this.appendTail
-    let appended!: () => void
-    const mine = new Promise<void>(resolve => {
-      appended = resolve
-    })
-    // The next send waits for this one and, if this one fails early, still for those before.
-    this.appendTail = previous.then(() => mine)
+    // The common case costs nothing: a send ready in its turn appends at once.
+    const ticket = this.sendTickets++
     let append: Appended
     try {
       const prepared = await this.prepare(record)
-      await previous
+      if (ticket !== this.appendTurn) {
+        await new Promise<void>(resolve => this.waitingTurn.set(ticket, resolve))
+      }
       append = this.append(record.topic, prepared)
     } finally {
-      appended()
+      this.passTurn(ticket)
     }
     await Promise.all(append.parts).finally(() => {
       this.bufferedBytes -= append.bytes
@@ -229,6 +231,21 @@ export class Producer {
     }
     return inputs.map((_, i) => ({ topic: record.topic, partition: partitions[i]!,
       offset: offsets[i]! }))
+  }
+
+  /** Ends `ticket`'s turn (appended, or failed) and wakes the next send if it is waiting. */
+  private passTurn(ticket: number): void {
+    if (ticket !== this.appendTurn) {
+      this.skippedTurns.add(ticket) // failed before its turn: passes when the turn comes
+      return
+    }
+    this.appendTurn++
+    while (this.skippedTurns.delete(this.appendTurn)) this.appendTurn++
+    const next = this.waitingTurn.get(this.appendTurn)
+    if (next !== undefined) {
+      this.waitingTurn.delete(this.appendTurn)
+      next()
+    }
   }
 
   /** Where each message goes, with the partitions added to the transaction first. */
