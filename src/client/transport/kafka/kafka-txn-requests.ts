@@ -12,7 +12,7 @@
 import type { TxnOffsetCommitRequest } from '../../../group/group-requests.ts'
 import type {
   AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
-  ProducerIdAndEpoch, TransactionDescription, TransactionState,
+  ProducerIdAndEpoch, TransactionalRequest, TransactionDescription, TransactionState,
 } from '../../../txn/txn-requests.ts'
 import { API, type KafkaCluster } from './kafka-cluster.ts'
 import { throwIfError } from './kafka-errors.ts'
@@ -34,25 +34,34 @@ Promise<ProducerIdAndEpoch> {
   return { producerId: answer.producerId, producerEpoch: answer.producerEpoch }
 }
 
+/**
+ * A request of the producer's transaction (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn): to its
+ * transactional id's coordinator, with its id and epoch, and `fields` of that API.
+ */
+async function transactionCall<T>(cluster: KafkaCluster, request: TransactionalRequest,
+  apiKey: number, fields: object): Promise<T> {
+  const { transactionalId, producerId, producerEpoch } = request
+  return cluster.withCoordinator(transactionalId, 'transaction', async address =>
+    (await cluster.call<T>(address, apiKey,
+      { transactionalId, producerId, producerEpoch, ...fields })).answer)
+}
+
 export async function addPartitionsToTxn(cluster: KafkaCluster,
   request: AddPartitionsToTxnRequest): Promise<void> {
   const topics = [...new Set(request.partitions.map(p => p.topic))].map(name => ({ name,
     partitions: request.partitions.filter(p => p.topic === name).map(p => p.partition) }))
-  const answer = await cluster.withCoordinator(request.transactionalId, 'transaction',
-    async address => (await cluster.call<{ results: Array<{ name: string,
-      results: Array<{ partitionIndex: number, errorCode: number }> }> }>(address,
-      API.addPartitionsToTxn, { transactionalId: request.transactionalId,
-        producerId: request.producerId, producerEpoch: request.producerEpoch, topics })).answer)
+  type Answer = { results: Array<{ name: string,
+    results: Array<{ partitionIndex: number, errorCode: number }> }> }
+  const answer = await transactionCall<Answer>(cluster, request, API.addPartitionsToTxn,
+    { topics })
   throwFirstPartitionError({ topics: answer.results.map(topic => ({ name: topic.name,
     partitions: topic.results })) }, 'AddPartitionsToTxn')
 }
 
 export async function addOffsetsToTxn(cluster: KafkaCluster, request: AddOffsetsToTxnRequest):
 Promise<void> {
-  const answer = await cluster.withCoordinator(request.transactionalId, 'transaction',
-    async address => (await cluster.call<{ errorCode: number }>(address, API.addOffsetsToTxn, {
-      transactionalId: request.transactionalId, producerId: request.producerId,
-      producerEpoch: request.producerEpoch, groupId: request.groupId })).answer)
+  const answer = await transactionCall<{ errorCode: number }>(cluster, request,
+    API.addOffsetsToTxn, { groupId: request.groupId })
   throwIfError(answer.errorCode, 'AddOffsetsToTxn')
 }
 
@@ -72,10 +81,8 @@ Promise<void> {
 
 export async function endTxn(cluster: KafkaCluster, request: EndTxnRequest):
 Promise<ProducerIdAndEpoch> {
-  const answer = await cluster.withCoordinator(request.transactionalId, 'transaction',
-    async address => (await cluster.call<{ errorCode: number }>(address, API.endTxn, {
-      transactionalId: request.transactionalId, producerId: request.producerId,
-      producerEpoch: request.producerEpoch, committed: request.commit })).answer)
+  const answer = await transactionCall<{ errorCode: number }>(cluster, request, API.endTxn,
+    { committed: request.commit })
   throwIfError(answer.errorCode, request.commit ? 'EndTxn (commit)' : 'EndTxn (abort)')
   return { producerId: request.producerId, producerEpoch: request.producerEpoch }
 }
