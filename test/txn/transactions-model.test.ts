@@ -23,7 +23,7 @@ import type { EmbeddedTransport } from '../../src/client/transport/embedded.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { withTempDir } from '../helpers/log-fixtures.ts'
 import { numRuns } from '../helpers/num-runs.ts'
-import { openBrokerUnderTest } from '../helpers/remote-fixtures.ts'
+import { openBrokerUnderTest, overKafka } from '../helpers/remote-fixtures.ts'
 import { committedValues, manualTicks } from '../helpers/txn-fixtures.ts'
 
 const PARTITIONS = 2
@@ -277,7 +277,9 @@ const commands = [
   id.map(each => new Abort(each)),
   partition.map(p => new PlainSend(p)),
   id.map(each => new ZombieSend(each)),
-  fc.constant(new Timeout()),
+  // Over Weir.kafka a transaction that times out fences its producer (Kafka's transaction
+  // version 1), which this model, written for Weir's own clients, does not describe.
+  ...overKafka ? [] : [fc.constant(new Timeout())],
   fc.constant(new RestartBroker()),
 ]
 
