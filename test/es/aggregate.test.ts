@@ -8,7 +8,9 @@
  *   0 after every event), and the account's event stream has versions 1..n without gap or
  *   duplicate, one event per successful command.
  * - Snapshots are an optimisation only: with a snapshot every few events, `load()` gives the
- *   state of folding every event of the stream from the initial state.
+ *   state of folding every event of the stream from the initial state; and the compacted
+ *   `<type>-snapshots` topic holds one snapshot every `snapshotEvery` events, each the fold of
+ *   the events up to its version.
  * Examples: of two appends expecting the same version exactly one succeeds and the other gets
  * WRONG_EXPECTED_VERSION with the actual version; 'no-stream' and 'any'; a request sent twice
  * with one id appends once and gets the same outcome twice; malformed requests write nothing and
@@ -21,7 +23,7 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import {
   AggregateClient, aggregateTopics, aggregateTopology, defineAggregate, eventsTopic, reject,
-  repliesTopic, requestsTopic, type StoredEvent, type StreamsApp, WeirError,
+  repliesTopic, requestsTopic, snapshotsTopic, type StoredEvent, type StreamsApp, WeirError,
 } from '../../src/index.ts'
 import { harness } from '../helpers/topology-runner.ts'
 import { numRuns } from '../helpers/num-runs.ts'
@@ -97,6 +99,25 @@ async function committedEvents(h: Harness, id: string): Promise<Array<StoredEven
   return events
 }
 
+/**
+ * The committed snapshots of aggregate `id` on the compacted `account-snapshots`, oldest first,
+ * once at least `least` are visible (nothing is compacted: the segments are still active).
+ */
+async function snapshotsOf(h: Harness, id: string, least: number):
+Promise<Array<{ version: number, state: Account }>> {
+  for (let attempt = 0; ; attempt++) {
+    const snapshots: Array<{ version: number, state: Account }> = []
+    for (let partition = 0; partition < 2; partition++) {
+      for (const record of await readCommitted(h.weir.transport, snapshotsTopic('account'),
+        partition)) {
+        if (record.key?.toString() === id) snapshots.push(JSON.parse(record.value!.toString()))
+      }
+    }
+    if (snapshots.length >= least || attempt >= 100) return snapshots
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
 const command: fc.Arbitrary<AccountCommand> = fc.record({
   type: fc.constantFrom('deposit', 'withdraw') as fc.Arbitrary<'deposit' | 'withdraw'>,
   amount: fc.integer({ min: 1, max: 20 }) })
@@ -138,7 +159,8 @@ describe('aggregates', () => {
 
   test.prop([fc.array(command, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 4 })],
     { numRuns: numRuns(6) })(
-    'snapshots are an optimisation only: load() equals the fold of every event of the stream',
+    'snapshots are an optimisation only: load() equals the fold of every event of the stream, '
+    + 'and each snapshot on the compacted topic is the fold of the events up to its version',
     async (commands, snapshotEvery) => {
       await world(snapshotEvery, 1, async (h, _app, [client]) => {
         let appended = 0
@@ -150,6 +172,11 @@ describe('aggregates', () => {
           sum + (event.type === 'deposited' ? event.amount : -event.amount), 0)
         expect(await client!.load('acc-2')).toEqual({ version: events.length,
           state: { balance } })
+        const balances = events.map((_, i) => events.slice(0, i + 1).reduce((sum, { event }) =>
+          sum + (event.type === 'deposited' ? event.amount : -event.amount), 0))
+        const due = balances.flatMap((b, i) => (i + 1) % snapshotEvery === 0
+          ? [{ version: i + 1, state: { balance: b } }] : [])
+        expect(await snapshotsOf(h, 'acc-2', due.length)).toEqual(due)
       })
     }, 120_000)
 
