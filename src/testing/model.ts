@@ -11,6 +11,7 @@ export type { ProcessingStep }
 /** A record given to a topology (input), before it has an offset. */
 export interface TestRecord<K = string, V = unknown> {
   readonly key: K
+  /** null is a tombstone: no value on the wire, a delete for a table. */
   readonly value: V
   /** Event time, ms since the epoch; the driver's current time when left out. */
   readonly timestamp?: number

@@ -126,7 +126,8 @@ async function produceChunk(world: SimulationWorld, topology: Topology,
       await producer.send({ topic, messages: inputs.slice(from, to).map(({ record }) => ({
         key: record.key === null ? null
           : (source?.keySerde.serialize(record.key) ?? Buffer.from(String(record.key))),
-        value: source?.valueSerde.serialize(record.value)
+        // null is a tombstone (a delete in a table), as in Kafka Streams' test driver.
+        value: record.value === null ? null : source?.valueSerde.serialize(record.value)
           ?? Buffer.from(JSON.stringify(record.value)),
         ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
         ...(record.partition === undefined ? {} : { partition: record.partition }) })) })

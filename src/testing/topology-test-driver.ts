@@ -101,8 +101,8 @@ export class TopologyTestDriver {
 
   /**
    * Writes `records` to `topic` (with the topology's serdes when it reads that topic, else
-   * UTF-8 keys and JSON values, or the given serdes) and returns once the topology has
-   * processed and committed everything they cause.
+   * UTF-8 keys and JSON values, or the given serdes; a null value is a tombstone) and returns
+   * once the topology has processed and committed everything they cause.
    */
   async pipeInput<K = string, V = unknown>(topic: string,
     records: ReadonlyArray<TestRecord<K | null, V>>,
@@ -112,7 +112,8 @@ export class TopologyTestDriver {
     const valueSerde = (serdes.valueSerde ?? source?.valueSerde ?? json<V>()) as Serde<V>
     await this.producer.send({ topic, messages: records.map(record => ({
       key: record.key === null ? null : keySerde.serialize(record.key),
-      value: valueSerde.serialize(record.value),
+      // null is a tombstone (a delete in a table), as in Kafka Streams' test driver.
+      value: record.value === null ? null : valueSerde.serialize(record.value),
       timestamp: record.timestamp ?? this.clock.nowMs(),
       ...(record.partition === undefined ? {} : { partition: record.partition }) })) })
     await this.app.caughtUp()

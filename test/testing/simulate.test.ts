@@ -8,7 +8,7 @@
  * twice and compared as JSON.
  */
 import { describe, expect, it } from 'vitest'
-import { count, topology } from '../../src/index.ts'
+import { count, string, topology } from '../../src/index.ts'
 import type { ScheduledFault } from '../../src/testing/model.ts'
 import { simulate, type SimulationResult } from '../../src/testing/simulate.ts'
 
@@ -73,4 +73,27 @@ describe('simulate', () => {
       expect(first.trace).toContain('power loss')
       expect(first.trace.some(line => line.startsWith('crashed at'))).toBe(true)
     })
+})
+
+describe('simulate with tombstones', () => {
+  // A string serde: a null sent as the JSON text 'null' would be stored as that string.
+  it('sends a null value as a tombstone: a table deletes the key and forwards the tombstone, '
+    + 'through a crash that loses state (the delete is restored from the changelog too)',
+  async () => {
+    const t = topology('sim-table')
+    t.table<string>('customers', { store: 'customers', serde: string() }).toStream()
+      .to('customer-changes')
+    const record = (key: string, value: string | null, timestamp: number) =>
+      ({ topic: 'customers', record: { key, value, timestamp } })
+    const result = await simulate(t, { seed: 1, partitions: 2, stores: ['customers'],
+      outputs: ['customer-changes'],
+      inputs: [record('c1', 'Ada', 1), record('c2', 'Bo', 2), record('c1', null, 3),
+        record('c3', 'Cy', 4)],
+      faults: [{ afterRecords: 3, fault: { kind: 'crash', step: 'after-commit',
+        loseState: true } }] })
+    expect(result.stores.customers!.map(e => [e.key, e.value]).sort()).toEqual([
+      ['c2', 'Bo'], ['c3', 'Cy']])
+    const changes = result.outputs['customer-changes']!.filter(r => r.key === 'c1')
+    expect(changes.map(r => r.value)).toEqual(['Ada', null])
+  })
 })

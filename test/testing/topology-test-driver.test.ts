@@ -9,7 +9,7 @@
  * drivers and comparing the JSON of everything read.
  */
 import { describe, expect, it } from 'vitest'
-import { count, process, topology } from '../../src/index.ts'
+import { count, process, string, topology } from '../../src/index.ts'
 import { marbles, toMarbles } from '../../src/testing/marbles.ts'
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts'
 
@@ -62,6 +62,23 @@ describe('TopologyTestDriver', () => {
         await driver.close()
       }
     })
+
+  // A string serde: a null sent as the JSON text 'null' would be stored as that string.
+  it('pipes a null value as a tombstone: a table deletes the key', async () => {
+    const t = topology('driver-table')
+    t.table<string>('customers', { store: 'customers', serde: string() })
+    const driver = await TopologyTestDriver.start(t)
+    try {
+      await driver.pipeInput('customers', [{ key: 'c1', value: 'Ada' }, { key: 'c2',
+        value: 'Bo' }])
+      expect(await driver.store('customers').get('c1')).toBe('Ada')
+      await driver.pipeInput('customers', [{ key: 'c1', value: null }])
+      expect(await driver.store('customers').get('c1')).toBeUndefined()
+      expect((await driver.store('customers').all()).map(e => e.key)).toEqual(['c2'])
+    } finally {
+      await driver.close()
+    }
+  })
 
   it('is deterministic: the same calls in two drivers read the same records', async () => {
     const script = async (): Promise<string> => {

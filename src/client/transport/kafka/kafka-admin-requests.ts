@@ -129,9 +129,8 @@ export async function deleteGroups(cluster: KafkaCluster, groupIds: readonly str
 Promise<void> {
   const unique = [...new Set(groupIds)]
   const byCoordinator = await Promise.all(unique.map(groupId =>
-    cluster.withCoordinator(groupId, 'group', async address =>
-      (await cluster.call<{ results: Array<{ groupId: string, errorCode: number }> }>(address,
-        API.deleteGroups, { groupsNames: [groupId] })).answer)))
+    cluster.callCoordinator<{ results: Array<{ groupId: string, errorCode: number }> }>(
+      groupId, 'group', API.deleteGroups, { groupsNames: [groupId] })))
   for (const answer of byCoordinator) {
     for (const result of answer.results) {
       throwIfError(result.errorCode, `DeleteGroups of ${result.groupId}`)

@@ -157,7 +157,7 @@ export class KafkaCluster {
    * Runs `call` on the coordinator of `key`, looking it up again and retrying (with a short
    * backoff) while the cluster says the coordinator moved or is loading.
    */
-  async withCoordinator<T>(key: string, type: CoordinatorType,
+  private async withCoordinator<T>(key: string, type: CoordinatorType,
     call: (address: BrokerAddress) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -172,6 +172,13 @@ export class KafkaCluster {
         await sleep(this.settings.scheduler, COORDINATOR_BACKOFF_MS)
       }
     }
+  }
+
+  /** A request to the coordinator of `key` (with withCoordinator's retries); its answer. */
+  async callCoordinator<T>(key: string, type: CoordinatorType, apiKey: number, body: object,
+    options: Omit<SendOptions, 'expectResponse'> = {}): Promise<T> {
+    return this.withCoordinator(key, type, async address =>
+      (await this.call<T>(address, apiKey, body, options)).answer)
   }
 
   private async coordinator(key: string, type: CoordinatorType): Promise<BrokerAddress> {

@@ -33,14 +33,14 @@ export async function joinGroup(cluster: KafkaCluster, request: JoinGroupRequest
 Promise<JoinGroupResponse> {
   let memberId = request.memberId
   for (let attempt = 0; ; attempt++) {
-    const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-      (await cluster.call<JoinAnswer>(address, API.joinGroup, {
+    const answer = await cluster.callCoordinator<JoinAnswer>(request.groupId, 'group',
+      API.joinGroup, {
         groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs,
         rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId,
         groupInstanceId: request.groupInstanceId ?? null,
         protocolType: request.protocolType, protocols: request.protocols,
       }, { timeoutMs: request.rebalanceTimeoutMs + REQUEST_TIMEOUT_MS,
-        ...(request.clientId === '' ? {} : { clientId: request.clientId }) })).answer)
+        ...(request.clientId === '' ? {} : { clientId: request.clientId }) })
     if (answer.errorCode === MEMBER_ID_REQUIRED && attempt === 0) {
       memberId = answer.memberId
       continue
@@ -56,22 +56,22 @@ Promise<JoinGroupResponse> {
 
 export async function syncGroup(cluster: KafkaCluster, request: SyncGroupRequest):
 Promise<SyncGroupResponse> {
-  const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-    (await cluster.call<{ errorCode: number, assignment: Buffer }>(address, API.syncGroup, {
+  const answer = await cluster.callCoordinator<{ errorCode: number, assignment: Buffer }>(
+    request.groupId, 'group', API.syncGroup, {
       groupId: request.groupId, generationId: request.generationId,
       memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null,
       assignments: request.assignments,
-    }, { timeoutMs: 2 * REQUEST_TIMEOUT_MS })).answer)
+    }, { timeoutMs: 2 * REQUEST_TIMEOUT_MS })
   throwIfError(answer.errorCode, `SyncGroup of ${request.groupId}`)
   return { assignment: Buffer.from(answer.assignment) }
 }
 
 export async function heartbeat(cluster: KafkaCluster, request: HeartbeatRequest):
 Promise<void> {
-  const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-    (await cluster.call<{ errorCode: number }>(address, API.heartbeat, {
+  const answer = await cluster.callCoordinator<{ errorCode: number }>(request.groupId, 'group',
+    API.heartbeat, {
       groupId: request.groupId, generationId: request.generationId,
-      memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null })).answer)
+      memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null })
   throwIfError(answer.errorCode, `Heartbeat of ${request.groupId}`)
 }
 
@@ -79,11 +79,11 @@ export async function leaveGroup(cluster: KafkaCluster, request: LeaveGroupReque
 Promise<void> {
   // One member per request: LeaveGroup before v3 names a single member id.
   for (const member of request.members) {
-    const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-      (await cluster.call<{ errorCode: number, members?: Array<{ errorCode: number }> }>(
-        address, API.leaveGroup, { groupId: request.groupId, memberId: member.memberId ?? '',
-          members: [{ memberId: member.memberId ?? '',
-            groupInstanceId: member.groupInstanceId ?? null }] })).answer)
+    const answer = await cluster.callCoordinator<{ errorCode: number,
+      members?: Array<{ errorCode: number }> }>(request.groupId, 'group', API.leaveGroup, {
+        groupId: request.groupId, memberId: member.memberId ?? '',
+        members: [{ memberId: member.memberId ?? '',
+          groupInstanceId: member.groupInstanceId ?? null }] })
     throwIfError(answer.errorCode, `LeaveGroup of ${request.groupId}`)
     for (const left of answer.members ?? []) {
       throwIfError(left.errorCode, `LeaveGroup of ${request.groupId}`)
@@ -117,11 +117,11 @@ export function throwFirstPartitionError(answer: PartitionErrors, what: string):
 
 export async function commitOffsets(cluster: KafkaCluster, request: OffsetCommitRequest):
 Promise<void> {
-  const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-    (await cluster.call<PartitionErrors>(address, API.offsetCommit, {
+  const answer = await cluster.callCoordinator<PartitionErrors>(request.groupId, 'group',
+    API.offsetCommit, {
       groupId: request.groupId, generationId: request.generationId,
       memberId: request.memberId, retentionTimeMs: -1,
-      topics: offsetTopics(request.offsets) })).answer)
+      topics: offsetTopics(request.offsets) })
   throwFirstPartitionError(answer, `OffsetCommit of ${request.groupId}`)
 }
 
@@ -137,10 +137,9 @@ Promise<CommittedOffset[]> {
   const topics = asked === undefined ? null : [...new Set(asked.map(p => p.topic))]
     .map(name => ({ name, partitionIndexes: asked.filter(p => p.topic === name)
       .map(p => p.partition) }))
-  const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-    (await cluster.call<OffsetFetchAnswer>(address, API.offsetFetch,
-      { groupId: request.groupId, topics, requireStable: request.requireStable === true }))
-      .answer)
+  const answer = await cluster.callCoordinator<OffsetFetchAnswer>(request.groupId, 'group',
+    API.offsetFetch, { groupId: request.groupId, topics,
+      requireStable: request.requireStable === true })
   throwIfError(answer.errorCode ?? 0, `OffsetFetch of ${request.groupId}`)
   const committed: CommittedOffset[] = []
   for (const topic of answer.topics) {
@@ -166,9 +165,8 @@ interface DescribedGroup {
 
 export async function describeGroup(cluster: KafkaCluster, groupId: string):
 Promise<GroupDescription> {
-  const answer = await cluster.withCoordinator(groupId, 'group', async address =>
-    (await cluster.call<{ groups: DescribedGroup[] }>(address, API.describeGroups,
-      { groups: [groupId] })).answer)
+  const answer = await cluster.callCoordinator<{ groups: DescribedGroup[] }>(groupId, 'group',
+    API.describeGroups, { groups: [groupId] })
   const group = answer.groups[0]!
   throwIfError(group.errorCode, `DescribeGroups of ${groupId}`)
   return { groupId, state: group.groupState as GroupState, protocolType: group.protocolType,

@@ -28,8 +28,8 @@ Promise<ProducerIdAndEpoch> {
   type Answer = { errorCode: number, producerId: number, producerEpoch: number }
   const answer = request?.transactionalId === undefined
     ? (await cluster.call<Answer>(cluster.anyBroker(), API.initProducerId, body)).answer
-    : await cluster.withCoordinator(request.transactionalId, 'transaction', async address =>
-      (await cluster.call<Answer>(address, API.initProducerId, body)).answer)
+    : await cluster.callCoordinator<Answer>(request.transactionalId, 'transaction',
+      API.initProducerId, body)
   throwIfError(answer.errorCode, 'InitProducerId')
   return { producerId: answer.producerId, producerEpoch: answer.producerEpoch }
 }
@@ -41,9 +41,8 @@ Promise<ProducerIdAndEpoch> {
 async function transactionCall<T>(cluster: KafkaCluster, request: TransactionalRequest,
   apiKey: number, fields: object): Promise<T> {
   const { transactionalId, producerId, producerEpoch } = request
-  return cluster.withCoordinator(transactionalId, 'transaction', async address =>
-    (await cluster.call<T>(address, apiKey,
-      { transactionalId, producerId, producerEpoch, ...fields })).answer)
+  return cluster.callCoordinator<T>(transactionalId, 'transaction', apiKey,
+    { transactionalId, producerId, producerEpoch, ...fields })
 }
 
 export async function addPartitionsToTxn(cluster: KafkaCluster,
@@ -69,13 +68,13 @@ export async function txnOffsetCommit(cluster: KafkaCluster, request: TxnOffsetC
 Promise<void> {
   type Answer = { topics: Array<{ name: string, partitions: Array<{ partitionIndex: number,
     errorCode: number }> }> }
-  const answer = await cluster.withCoordinator(request.groupId, 'group', async address =>
-    (await cluster.call<Answer>(address, API.txnOffsetCommit, {
+  const answer = await cluster.callCoordinator<Answer>(request.groupId, 'group',
+    API.txnOffsetCommit, {
       transactionalId: request.transactionalId, groupId: request.groupId,
       producerId: request.producerId, producerEpoch: request.producerEpoch,
       generationId: request.generationId, memberId: request.memberId,
       groupInstanceId: request.groupInstanceId ?? null,
-      topics: offsetTopics(request.offsets) })).answer)
+      topics: offsetTopics(request.offsets) })
   throwFirstPartitionError(answer, 'TxnOffsetCommit')
 }
 
@@ -102,9 +101,9 @@ interface DescribedTransaction {
 export async function describeTransactions(cluster: KafkaCluster, ids: readonly string[]):
 Promise<TransactionDescription[]> {
   return Promise.all(ids.map(async transactionalId => {
-    const answer = await cluster.withCoordinator(transactionalId, 'transaction', async address =>
-      (await cluster.call<{ transactionStates: DescribedTransaction[] }>(address,
-        API.describeTransactions, { transactionalIds: [transactionalId] })).answer)
+    const answer = await cluster.callCoordinator<{ transactionStates: DescribedTransaction[] }>(
+      transactionalId, 'transaction', API.describeTransactions,
+      { transactionalIds: [transactionalId] })
     const state = answer.transactionStates[0]!
     throwIfError(state.errorCode, `DescribeTransactions of ${transactionalId}`)
     return { transactionalId, producerId: state.producerId, producerEpoch: state.producerEpoch,
