@@ -192,7 +192,8 @@ export class WeirServer {
     let kafka: KafkaListener | undefined
     if (options.kafkaPort !== undefined) {
       try {
-        kafka = await KafkaListener.start({ transport, host, port: options.kafkaPort })
+        kafka = await KafkaListener.start({ transport, host, port: options.kafkaPort,
+          autoCreateTopics: options.broker?.autoCreateTopics === true })
       } catch (error) {
         await app.close().catch(() => {})
         await transport.close()

@@ -83,24 +83,33 @@ describe('weir serve', () => {
       expect(server.stderr()).not.toMatch(/stopped|error/i)
     }, 60_000)
 
-  it('--kafka-port serves the Kafka protocol: KafkaJS finds the broker at the printed address',
-    async () => {
-      const dir = join(await tempDir(), 'data')
-      const port = await freePort()
-      const server = serve(['--dir', dir, '--kafka-port', String(port), '--json'])
-      const addresses = JSON.parse(await server.line(/^\{/)) as { kafka: string }
-      expect(addresses.kafka).toBe(`127.0.0.1:${port}`)
-      const admin = new Kafka({ brokers: [addresses.kafka], logLevel: logLevel.NOTHING,
-        retry: { retries: 0 } }).admin()
-      await admin.connect()
-      try {
-        expect((await admin.describeCluster()).brokers).toEqual([{ nodeId: 0,
-          host: '127.0.0.1', port }])
-      } finally {
-        await admin.disconnect()
-      }
-      expect(await server.stop('SIGTERM')).toBe(0)
-    }, 60_000)
+  it('--kafka-port serves the Kafka protocol: KafkaJS finds the broker at the printed address; '
+    + 'with --auto-create-topics a KafkaJS producer creates its topic (--default-partitions)',
+  async () => {
+    const dir = join(await tempDir(), 'data')
+    const port = await freePort()
+    const server = serve(['--dir', dir, '--kafka-port', String(port), '--json',
+      '--auto-create-topics', '--default-partitions', '3'])
+    const addresses = JSON.parse(await server.line(/^\{/)) as { kafka: string }
+    expect(addresses.kafka).toBe(`127.0.0.1:${port}`)
+    const kafka = new Kafka({ brokers: [addresses.kafka], logLevel: logLevel.NOTHING,
+      retry: { retries: 0 } })
+    const admin = kafka.admin()
+    const producer = kafka.producer({ allowAutoTopicCreation: true })
+    await admin.connect()
+    await producer.connect()
+    try {
+      expect((await admin.describeCluster()).brokers).toEqual([{ nodeId: 0,
+        host: '127.0.0.1', port }])
+      await producer.send({ topic: 'made-on-send', messages: [{ value: 'v' }] })
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['made-on-send'] })
+      expect(topics[0]!.partitions).toHaveLength(3)
+    } finally {
+      await producer.disconnect()
+      await admin.disconnect()
+    }
+    expect(await server.stop('SIGTERM')).toBe(0)
+  }, 60_000)
 })
 
 /** A port nothing listens on right now (bound, then released). */

@@ -7,7 +7,7 @@
  */
 import { join, resolve } from 'node:path'
 import {
-  type Command, EXIT_OK, firstSignal, type Parsed, parseInteger, writeOut,
+  type Command, EXIT_OK, firstSignal, type Parsed, parseInteger, UsageError, writeOut,
 } from '../command.ts'
 import { KAFKA_PORT_DEFAULT } from '../../server/kafka/kafka-port.ts'
 import { DEFAULT_URL } from '../connection.ts'
@@ -19,7 +19,8 @@ export const serve: Command = {
   name: 'serve',
   summary: 'run a server on a data directory (npm start: with the example topologies)',
   help: `usage: weir serve [--dir ./data] [--port 8092] [--host 127.0.0.1] [--token T]
-                   [--kafka-port 9092] [--max-request-bytes N] [--max-batch-records N]
+                   [--kafka-port 9092] [--auto-create-topics [--default-partitions N]]
+                   [--max-request-bytes N] [--max-batch-records N]
                    [--max-connections N] [--with-examples] [--json]
 
 Runs a server until Ctrl-C or SIGTERM, which close it cleanly (exit 0). Clients reach it with
@@ -33,6 +34,10 @@ Weir.connect(url) or weir <command> --url URL.
   --kafka-port N           also speak the Kafka protocol on this port, for Kafka clients
                            and tools (default ${KAFKA_PORT_DEFAULT}; 0 = off; off by default
                            with a token: the Kafka listener has no authentication)
+  --auto-create-topics     create a topic on its first produce, fetch or Kafka Metadata
+                           request instead of refusing with UNKNOWN_TOPIC (Kafka's
+                           auto.create.topics.enable); default off
+  --default-partitions N   partitions of auto-created topics (default 1, as Kafka)
   --max-request-bytes N    largest request body (default 8 MiB)
   --max-batch-records N    most records in one produced batch (default 100000)
   --max-connections N      most open connections (default 1024)
@@ -42,6 +47,7 @@ Weir.connect(url) or weir <command> --url URL.
 `,
   options: { 'dir': { type: 'string' }, 'port': { type: 'string' }, 'host': { type: 'string' },
     'token': { type: 'string' }, 'kafka-port': { type: 'string' },
+    'auto-create-topics': { type: 'boolean' }, 'default-partitions': { type: 'string' },
     'max-request-bytes': { type: 'string' },
     'max-batch-records': { type: 'string' }, 'max-connections': { type: 'string' },
     'with-examples': { type: 'boolean' }, 'json': { type: 'boolean' } },
@@ -61,7 +67,7 @@ Weir.connect(url) or weir <command> --url URL.
     // Signals from here on stop the server cleanly, even one arriving while it starts.
     const signals = firstSignal(signal => process.stdout.write(`${signal}: closing the server\n`))
     try {
-      const server = await WeirServer.start({ dir, port, limits,
+      const server = await WeirServer.start({ dir, port, limits, broker: brokerOf(args),
         ...(kafkaPort === 0 ? {} : { kafkaPort }),
         ...(args.string('host') === undefined ? {} : { host: args.string('host') }),
         ...(token === undefined ? {} : { token }) })
@@ -89,6 +95,19 @@ Weir.connect(url) or weir <command> --url URL.
     await writeOut('server closed\n')
     return EXIT_OK
   },
+}
+
+/** The broker options the flags set: topic auto-creation and its partition count. */
+function brokerOf(args: Parsed): { autoCreateTopics?: boolean, defaultPartitions?: number } {
+  if (!args.flag('auto-create-topics')) {
+    if (args.has('default-partitions')) {
+      throw new UsageError('--default-partitions applies to auto-created topics: give '
+        + '--auto-create-topics too')
+    }
+    return {}
+  }
+  return { autoCreateTopics: true, ...(args.has('default-partitions')
+    ? { defaultPartitions: args.integer('default-partitions', { min: 1 }, 1) } : {}) }
 }
 
 function limitsOf(args: Parsed): Record<string, number> {

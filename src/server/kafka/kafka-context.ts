@@ -15,6 +15,8 @@ export interface KafkaContext {
   readonly transport: Transport
   /** The address clients reconnect to after bootstrap (Metadata `brokers`). */
   readonly advertised: { readonly host: string, readonly port: number }
+  /** Whether Metadata may create the topics it is asked for (the broker's autoCreateTopics). */
+  readonly autoCreateTopics: boolean
 }
 
 /**

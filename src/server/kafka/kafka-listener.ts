@@ -33,6 +33,11 @@ export interface KafkaListenerOptions {
   readonly connectionsMax?: number
   /** Hears why a connection was closed by the listener. */
   readonly onConnectionClosed?: (reason: string) => void
+  /**
+   * Metadata creates a requested topic that does not exist, when the request allows it (as
+   * Kafka's auto.create.topics.enable); default false. Give the broker's `autoCreateTopics`.
+   */
+  readonly autoCreateTopics?: boolean
 }
 
 const handlers: ReadonlyMap<number, KafkaHandler> = new Map([
@@ -64,7 +69,8 @@ export class KafkaListener {
     const port = typeof address === 'object' && address !== null ? address.port : 0
     const listener = new KafkaListener(server, host, port)
     const context: KafkaContext = { transport: options.transport,
-      advertised: { host: options.advertisedHost ?? host, port } }
+      advertised: { host: options.advertisedHost ?? host, port },
+      autoCreateTopics: options.autoCreateTopics === true }
     server.on('connection', socket => {
       if (listener.sockets.size >= connectionsMax) {
         options.onConnectionClosed?.(`more than ${connectionsMax} connections`)
