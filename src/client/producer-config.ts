@@ -6,7 +6,7 @@
 import { WeirError } from '../errors.ts'
 import type { Acks } from '../broker/partition.ts'
 import type { Partitioner } from '../broker/partitioner.ts'
-import type { Compression } from '../log/record-batch.ts'
+import { type Compression, compressionIds } from '../log/compression.ts'
 import { BATCHES_RETAINED } from '../broker/producer-state-manager.ts'
 
 export interface ProducerConfig {
@@ -89,6 +89,10 @@ export function resolveProducerConfig(overrides: Partial<ProducerConfig> = {}): 
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       throw invalid(`Producer option ${key} must be a positive integer (got ${String(value)}).`)
     }
+  }
+  if (!Object.hasOwn(compressionIds, config.compression)) {
+    throw invalid(`Producer option compression must be one of ${Object.keys(compressionIds)
+      .join(', ')} (got ${String(config.compression)}); zstd is not available.`)
   }
   for (const key of ['lingerMs', 'retries', 'retryBackoffMs'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {

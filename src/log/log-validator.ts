@@ -9,8 +9,8 @@
  * maxTimestamp against the records' timestamps. Control batches are refused: only the transaction
  * coordinator writes markers, through its own path.
  */
-import { gunzipSync } from 'node:zlib'
 import { WeirError } from '../errors.ts'
+import { decompress } from './compression.ts'
 import { type VarintCursor, readVarint } from '../util/varint.ts'
 import type { LogConfig } from './log-config.ts'
 import {
@@ -26,17 +26,17 @@ function recordsOf(batch: Buffer, header: BatchHeader, config: LogConfig): Buffe
   const compression = compressionOf(header)
   if (compression === undefined) {
     throw new WeirError('UNSUPPORTED_COMPRESSION_TYPE',
-      'Only compression none and gzip are supported; configure the producer with one of them.')
+      'Only compression none, gzip, snappy and lz4 are supported (not zstd); configure the '
+      + 'producer with one of them.')
   }
   const section = batch.subarray(BATCH_HEADER_BYTES)
   if (compression === 'none') return section
   try {
     const bound = config.recordBytesMax * Math.max(header.recordCount, 1)
-    return gunzipSync(section, { maxOutputLength: Math.min(bound, config.readBytesMax) })
+    return decompress(compression, section, Math.min(bound, config.readBytesMax))
   } catch (error) {
-    throw new WeirError('CORRUPT_MESSAGE',
-      'The gzip records section does not decompress within the limits; encode it again.',
-      { cause: error })
+    throw new WeirError('CORRUPT_MESSAGE', `The ${compression} records section does not `
+      + 'decompress within the limits; encode it again.', { cause: error })
   }
 }
 

@@ -25,13 +25,15 @@
  * Decoding never trusts a length: every one is checked against the bytes that remain before
  * anything is allocated (CVE-2022-34917 was a tiny frame declaring a huge array).
  */
-import { gunzipSync, gzipSync } from 'node:zlib'
 import { WeirError } from '../errors.ts'
 import { assert } from '../util/assert.ts'
 import { crc32c } from '../util/crc32c.ts'
 import {
   readInt64, readVarint, type VarintCursor, varintSize, writeInt64, writeVarint,
 } from '../util/varint.ts'
+import {
+  type Compression, compress, compressionById, compressionIds, decompress,
+} from './compression.ts'
 
 export const BATCH_HEADER_BYTES = 61
 /** baseOffset + batchLength: the part of the header outside `batchLength`. */
@@ -44,8 +46,7 @@ const COMPRESSION_MASK = 0x07
 const TRANSACTIONAL_FLAG = 0x10
 const CONTROL_FLAG = 0x20
 
-export type Compression = 'none' | 'gzip'
-const compressionIds: Record<Compression, number> = { none: 0, gzip: 1 }
+export type { Compression }
 
 export interface RecordHeader {
   readonly key: string
@@ -129,7 +130,7 @@ export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
 
 export function compressionOf(header: BatchHeader): Compression | undefined {
   const id = header.attributes & COMPRESSION_MASK
-  return id === 0 ? 'none' : id === 1 ? 'gzip' : undefined
+  return compressionById(id)
 }
 
 export function isTransactional(header: BatchHeader): boolean {
@@ -292,8 +293,8 @@ export function encodeBatch(records: readonly RecordInput[], options: EncodeBatc
   assert(at <= bound, 'record size bound was computed wrong')
   let batch = buffer.subarray(0, at)
   const compression = options.compression ?? 'none'
-  if (compression === 'gzip') {
-    const compressed = gzipSync(batch.subarray(BATCH_HEADER_BYTES))
+  if (compression !== 'none') {
+    const compressed = compress(compression, batch.subarray(BATCH_HEADER_BYTES))
     batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length)
     compressed.copy(batch, BATCH_HEADER_BYTES)
   }
@@ -338,16 +339,16 @@ Buffer {
   const compression = compressionOf(header)
   if (compression === undefined) {
     throw new WeirError('UNSUPPORTED_COMPRESSION_TYPE',
-      `Compression id ${header.attributes & COMPRESSION_MASK} is not supported; use none or gzip.`)
+      `Compression id ${header.attributes & COMPRESSION_MASK} is not supported; use none, `
+      + 'gzip, snappy or lz4.')
   }
   if (compression === 'none') return buffer.subarray(start, end)
   try {
-    // maxOutputLength bounds a compression bomb before it allocates.
-    return gunzipSync(buffer.subarray(start, end), { maxOutputLength: bytesMax })
+    // outputMax bounds a compression bomb before it allocates.
+    return decompress(compression, buffer.subarray(start, end), bytesMax)
   } catch (error) {
-    throw new WeirError('CORRUPT_MESSAGE',
-      'Record batch does not decompress (gzip) within the batch size limit; encode it again.',
-      { cause: error })
+    throw new WeirError('CORRUPT_MESSAGE', `Record batch does not decompress (${compression}) `
+      + 'within the batch size limit; encode it again.', { cause: error })
   }
 }
 

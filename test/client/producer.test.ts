@@ -219,6 +219,15 @@ describe('producer: acknowledgements', () => {
       expect(weir.producer({ idempotent: false, acks: 0 }).config.acks).toBe(0)
     })
   })
+
+  it('refuses a compression codec Weir does not write (zstd) with INVALID_CONFIG', async () => {
+    await withWeir('weir-producer-', async weir => {
+      const zstd = 'zstd' as unknown as 'lz4'
+      expect(() => weir.producer({ compression: zstd })).toThrow(expect.objectContaining({
+        code: 'INVALID_CONFIG', message: expect.stringMatching(/none, gzip, snappy, lz4/) }))
+      expect(weir.producer({ compression: 'snappy' }).config.compression).toBe('snappy')
+    })
+  })
 })
 
 describe('producer: refusals', () => {
