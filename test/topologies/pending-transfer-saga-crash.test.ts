@@ -19,7 +19,7 @@
 import { fc } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { aggregateTopology, type StoredEvent } from '../../src/index.ts'
-import { type AccountEvent, accounts, balanceChange } from '../../topologies/accounts.ts'
+import { type AccountEvent, accounts } from '../../topologies/accounts.ts'
 import {
   pendingOutcomesTopic, pendingTransferSaga, type PendingTransferOutcome,
   pendingTransferSagaTopics, pendingTransfersTopic, transferDecisionsTopic,
@@ -35,7 +35,7 @@ import {
 } from '../helpers/streams-fixtures.ts'
 import { waitFor } from '../helpers/topologies-fixtures.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
-import { committedEvents } from './transfer-saga-reads.ts'
+import { accountStreams, committedEvents } from './transfer-saga-reads.ts'
 
 const ACCOUNTS = ['a', 'b', 'c', 'z']
 const ACCEPT_WITHIN_MS = 400
@@ -95,25 +95,7 @@ function expectedMoves({ from, to, amount }: TransferRequested,
 /** Everything wrong with what read_committed readers see; empty when all is right. */
 function problems(plan: readonly Plan[], events: Map<string, Array<StoredEvent<AccountEvent>>>,
   outcomes: readonly PendingTransferOutcome[]): string[] {
-  const found: string[] = []
-  let total = 0
-  const requestIds = new Set<string>()
-  const moved = new Map<string, string[]>()
-  for (const [account, stream] of events) {
-    let balance = 0
-    stream.forEach(({ version, event, requestId }, i) => {
-      if (version !== i + 1) found.push(`${account}: event ${i + 1} has version ${version}`)
-      if (requestIds.has(requestId)) found.push(`${requestId} applied twice`)
-      requestIds.add(requestId)
-      balance += balanceChange(event)
-      if (balance < 0) found.push(`${account}: balance ${balance} at version ${version}`)
-      if (event.type !== 'closed' && event.transferId !== undefined) {
-        moved.set(event.transferId, [...moved.get(event.transferId) ?? [],
-          JSON.stringify([account, balanceChange(event)])])
-      }
-    })
-    total += balance
-  }
+  const { found, total, moved } = accountStreams(events)
   if (total !== 320) found.push(`total ${total}, initially 320`)
   const outcomeOf = new Map<string, PendingTransferOutcome>()
   for (const outcome of outcomes) {

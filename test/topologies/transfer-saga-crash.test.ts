@@ -21,9 +21,7 @@ import { describe, expect, it } from 'vitest'
 import {
   aggregateAppId, aggregateTopology, eventsTopic, type StoredEvent, type Weir,
 } from '../../src/index.ts'
-import {
-  type AccountEvent, accounts, accountType, balanceChange,
-} from '../../topologies/accounts.ts'
+import { type AccountEvent, accounts, accountType } from '../../topologies/accounts.ts'
 import {
   accountRepliesTopic, accountRequestsTopic, type TransferOutcome, type TransferRequested,
   transferSaga, transferSagaTopics, transfersTopic,
@@ -35,7 +33,9 @@ import {
 } from '../helpers/streams-fixtures.ts'
 import { waitFor } from '../helpers/topologies-fixtures.ts'
 import { readCommitted } from '../helpers/txn-fixtures.ts'
-import { committedEvents, committedOutcomes, transferRecord } from './transfer-saga-reads.ts'
+import {
+  accountStreams, committedEvents, committedOutcomes, transferRecord,
+} from './transfer-saga-reads.ts'
 import { fraction } from '../helpers/num-runs.ts'
 
 const OPEN_ACCOUNTS = ['a', 'b', 'c', 'd']
@@ -87,26 +87,8 @@ string[] {
 /** Everything wrong with what the read_committed readers see; empty when all is right. */
 function problems(scenario: Scenario, events: Map<string, Array<StoredEvent<AccountEvent>>>,
   outcomes: readonly TransferOutcome[]): string[] {
-  const found: string[] = []
   const initialTotal = scenario.initial.reduce((a, b) => a + b, 20)
-  let total = 0
-  const requestIds = new Set<string>()
-  const moved = new Map<string, string[]>()
-  for (const [account, stream] of events) {
-    let balance = 0
-    stream.forEach(({ version, event, requestId }, i) => {
-      if (version !== i + 1) found.push(`${account}: event ${i + 1} has version ${version}`)
-      if (requestIds.has(requestId)) found.push(`${requestId} applied twice`)
-      requestIds.add(requestId)
-      balance += balanceChange(event)
-      if (balance < 0) found.push(`${account}: balance ${balance} at version ${version}`)
-      if (event.type !== 'closed' && event.transferId !== undefined) {
-        moved.set(event.transferId, [...moved.get(event.transferId) ?? [],
-          JSON.stringify([account, balanceChange(event)])])
-      }
-    })
-    total += balance
-  }
+  const { found, total, moved } = accountStreams(events)
   if (total !== initialTotal) found.push(`total ${total}, initially ${initialTotal}`)
   const outcomeOf = new Map<string, TransferOutcome>()
   for (const outcome of outcomes) {
