@@ -27,8 +27,7 @@ export interface ProducerConfig {
   readonly inFlightMax: number
   /** Bytes of records accepted but not yet acknowledged (Kafka buffer.memory). */
   readonly bufferBytesMax: number
-  /** Batch codec; zstd is read from Kafka clients but not written. */
-  readonly compression: Exclude<Compression, 'zstd'>
+  readonly compression: Compression
   /** Chooses a partition for records without an explicit one (default: murmur2 / sticky). */
   readonly partitioner?: Partitioner
   /**
@@ -91,11 +90,9 @@ export function resolveProducerConfig(overrides: Partial<ProducerConfig> = {}): 
       throw invalid(`Producer option ${key} must be a positive integer (got ${String(value)}).`)
     }
   }
-  // zstd is read (from Kafka clients) but not written: Weir's zstd frames are stored blocks.
-  const compression: string = config.compression
-  if (!Object.hasOwn(compressionIds, compression) || compression === 'zstd') {
-    throw invalid(`Producer option compression must be one of none, gzip, snappy, lz4 (got `
-      + `${String(config.compression)}); Weir reads zstd batches but does not write them.`)
+  if (!Object.hasOwn(compressionIds, config.compression)) {
+    throw invalid(`Producer option compression must be one of ${Object.keys(compressionIds)
+      .join(', ')} (got ${String(config.compression)}); zstd is not available.`)
   }
   for (const key of ['lingerMs', 'retries', 'retryBackoffMs'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {

@@ -25,9 +25,9 @@ function invalid(message: string): WeirError {
 function recordsOf(batch: Buffer, header: BatchHeader, config: LogConfig): Buffer {
   const compression = compressionOf(header)
   if (compression === undefined) {
-    const id = header.attributes & 7
-    throw new WeirError('UNSUPPORTED_COMPRESSION_TYPE', `Compression id ${id} is not one Kafka `
-      + 'defines (0–4: none, gzip, snappy, lz4, zstd); fix the producer.')
+    throw new WeirError('UNSUPPORTED_COMPRESSION_TYPE',
+      'Only compression none, gzip, snappy and lz4 are supported (not zstd); configure the '
+      + 'producer with one of them.')
   }
   const section = batch.subarray(BATCH_HEADER_BYTES)
   if (compression === 'none') return section

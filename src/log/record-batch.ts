@@ -339,8 +339,8 @@ Buffer {
   const compression = compressionOf(header)
   if (compression === undefined) {
     throw new WeirError('UNSUPPORTED_COMPRESSION_TYPE',
-      `Compression id ${header.attributes & COMPRESSION_MASK} is not one Kafka defines (0–4: `
-      + 'none, gzip, snappy, lz4, zstd); fix the producer.')
+      `Compression id ${header.attributes & COMPRESSION_MASK} is not supported; use none, `
+      + 'gzip, snappy or lz4.')
   }
   if (compression === 'none') return buffer.subarray(start, end)
   try {

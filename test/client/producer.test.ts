@@ -220,14 +220,11 @@ describe('producer: acknowledgements', () => {
     })
   })
 
-  it('refuses a compression codec Weir does not write (zstd, or none at all) with '
-    + 'INVALID_CONFIG', async () => {
+  it('refuses a compression codec Weir does not write (zstd) with INVALID_CONFIG', async () => {
     await withWeir('weir-producer-', async weir => {
-      for (const codec of ['zstd', 'brotli']) {
-        expect(() => weir.producer({ compression: codec as 'lz4' })).toThrow(
-          expect.objectContaining({ code: 'INVALID_CONFIG',
-            message: expect.stringMatching(/none, gzip, snappy, lz4/) }))
-      }
+      const zstd = 'zstd' as unknown as 'lz4'
+      expect(() => weir.producer({ compression: zstd })).toThrow(expect.objectContaining({
+        code: 'INVALID_CONFIG', message: expect.stringMatching(/none, gzip, snappy, lz4/) }))
       expect(weir.producer({ compression: 'snappy' }).config.compression).toBe('snappy')
     })
   })
