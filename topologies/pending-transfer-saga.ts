@@ -29,7 +29,8 @@
  * | crediting | credit rejected (target closed) | refunding | refund on `from` |
  * | refunding | refund appended | declined, expired or compensated | outcome |
  *
- * The first decision wins: an accept after the expiry fired, or a second answer, is ignored. An
+ * The first decision wins: an accept after the expiry fired, or a second answer, is ignored, and
+ * so is a record that is neither `accept` nor `decline` (anyone can write the topic). An
  * accept whose record timestamp is past the deadline counts as the expiry. A decision that
  * comes while the debit is still in flight is kept until the debit's reply: a refund before the
  * debit is decided could give back money never taken.
@@ -127,12 +128,17 @@ class Deadlines {
     return this.context.store<string, string[] | number>(pendingDeadlinesStore)
   }
 
-  /** Files a transfer under its deadline's bucket (the next one if that is passed). */
-  add(transferId: string, deadlineMs: number): void {
-    const cursor = this.store.get('cursor') as number | undefined
-    let bucket = Math.ceil(deadlineMs / this.checkEveryMs)
-    if (cursor === undefined) this.store.put('cursor', bucket - 1)
-    else bucket = Math.max(bucket, cursor + 1)
+  /**
+   * Files a transfer under its deadline's bucket (the next one if that is passed). The first
+   * one starts the cursor at the transfer's own time, `requestedAtMs`.
+   */
+  add(transferId: string, deadlineMs: number, requestedAtMs: number): void {
+    let cursor = this.store.get('cursor') as number | undefined
+    if (cursor === undefined) {
+      cursor = Math.floor(requestedAtMs / this.checkEveryMs) - 1
+      this.store.put('cursor', cursor)
+    }
+    const bucket = Math.max(Math.ceil(deadlineMs / this.checkEveryMs), cursor + 1)
     const key = `bucket:${bucket}`
     this.store.put(key, [...(this.store.get(key) as string[] | undefined) ?? [], transferId])
   }
@@ -166,16 +172,19 @@ function onInput(input: Input, context: ProcessorContext<Output>,
     if (saga !== undefined) return // a repeated request: its saga has started already
     const transition = start(input.transfer, context.record.timestamp + options.acceptWithinMs)
     if (transition.send !== undefined) {
-      new Deadlines(context, options.checkEveryMs).add(key, transition.next.deadlineMs)
+      new Deadlines(context, options.checkEveryMs).add(key, transition.next.deadlineMs,
+        context.record.timestamp)
     }
     apply(transition, context)
     return
   }
   if (saga === undefined) return // a decision or reply for no transfer of this saga
   if (input.kind === 'decision') {
+    const answer = input.decision.decision
+    // Anyone can write the topic: what is neither answer decides nothing.
+    if (answer !== 'accept' && answer !== 'decline') return
     const late = context.record.timestamp > saga.deadlineMs
-    const decision: Decision = late ? 'expired'
-      : input.decision.decision === 'accept' ? 'accepted' : 'declined'
+    const decision: Decision = late ? 'expired' : answer === 'accept' ? 'accepted' : 'declined'
     const transition = decide(saga, decision)
     if (transition !== undefined) apply(transition, context)
     return

@@ -5,10 +5,10 @@
  *
  * Examples, on the TopologyTestDriver (virtual time: wall-clock punctuators fire only when the
  * test moves time) with the account writer's replies scripted: accept → credit → completed;
- * decline → refund → declined; no answer → at the deadline, and not before, refund →
- * expired, and a later accept changes nothing; a decision during the debit waits for its
- * reply; an accept stamped after the deadline counts as the expiry; a refused debit fails; a
- * refused credit is compensated. The crash property with the real writer is in
+ * decline → refund → declined; a decision that is neither is ignored; no answer → at the
+ * deadline, and not before, refund → expired, and a later accept changes nothing; a decision
+ * during the debit waits for its reply; an accept stamped after the deadline counts as the
+ * expiry; a refused debit fails; a refused credit is compensated. The crash property with the real writer is in
  * pending-transfer-saga-crash.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -67,12 +67,17 @@ async function outcomes(d: TopologyTestDriver): Promise<string[]> {
 }
 
 describe('the pending-transfer saga', () => {
-  it('credits an accepted transfer and refunds a declined one', async () => {
+  it('credits an accepted transfer and refunds a declined one; ignores a decision that is '
+    + 'neither', async () => {
     const d = await start()
     await d.pipeInput(pendingTransfersTopic, [transfer('t1'), transfer('t2')])
     expect(await requests(d)).toEqual(['pending:t1:debit withdraw a',
       'pending:t2:debit withdraw a'])
     await d.pipeInput(accountRepliesTopic, [reply('t1', 'debit'), reply('t2', 'debit')])
+    expect(await requests(d)).toEqual([])
+    // Neither answer: ignored, so the decline below still decides t2.
+    await d.pipeInput(transferDecisionsTopic, [{ key: 't2', value: { transferId: 't2',
+      decision: 'maybe' } }])
     expect(await requests(d)).toEqual([])
     await d.pipeInput(transferDecisionsTopic, [decision('t1', 'accept'),
       decision('t2', 'decline')])
