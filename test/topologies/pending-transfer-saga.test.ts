@@ -8,8 +8,8 @@
  * decline → refund → declined; a decision that is neither is ignored; no answer → at the
  * deadline, and not before, refund → expired, and a later accept changes nothing; a decision
  * during the debit waits for its reply; an accept stamped after the deadline counts as the
- * expiry; a refused debit fails; a refused credit is compensated. The crash property with the real writer is in
- * pending-transfer-saga-crash.test.ts.
+ * expiry; a refused debit fails; a refused credit is compensated. The crash property with the
+ * real writer is in pending-transfer-saga-crash.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Reply } from 'weir'
