@@ -10,7 +10,8 @@
  *   takes over (fencing the old one's transaction) and restores what it lost from changelogs;
  * - `broker-restart` / `power-loss`: the broker dies (kill -9, or the machine loses power and
  *   every write not fsynced with it) and reopens on its disk; the app dies with it and restarts;
- * - `rebalance`: a second instance joins for the next chunk (tasks move to it), then leaves;
+ * - `rebalance`: a second instance joins; the next chunk waits until it holds tasks (the group
+ *   is stable with both), and it leaves after that chunk;
  * - `delay-request` / `duplicate-request`: the next request of that API is late or sent twice;
  * - `zombie`: a new instance with the same instance id starts while the old one still runs;
  *   the old one must be fenced, and stops.

@@ -11,6 +11,8 @@ import type { SimulationWorld } from './simulation-world.ts'
 
 const CAUGHT_UP_TIMEOUT_MS = 60_000
 const STOP_TIMEOUT_MS = 10_000
+/** How long a rebalance fault waits for the guest to hold tasks before the run goes on. */
+const TOGETHER_TIMEOUT_MS = 10_000
 /** Quick commits and rebalances, so a run with several restarts stays short. */
 const QUICK = {
   commitIntervalMs: 10,
@@ -87,6 +89,7 @@ export class AppRun {
         this.trace.push('guest instance joins')
         this.guest = await this.topology.start({ ...this.startOptions('guest'),
           instanceId: 'guest' })
+        await this.together(this.guest)
         break
       case 'delay-request':
       case 'duplicate-request':
@@ -117,6 +120,28 @@ export class AppRun {
     this.guest = this.zombie = undefined
     if (others.length > 0) await this.alone()
     return this
+  }
+
+  /**
+   * Waits until the group is stable with the guest holding tasks (or there is one task only),
+   * so the next chunk is processed by both instances. Without it the chunk could be done before
+   * the guest's join completes, and the guest would leave, unknown to the group, without ever
+   * taking a task (the group then waits out its session). Other faults may keep the group from
+   * settling (the primary crashing in its revocation, a zombie still a member): after
+   * `TOGETHER_TIMEOUT_MS` the run goes on, and the trace says the guest holds no task.
+   */
+  private async together(guest: StreamsApp): Promise<void> {
+    const deadline = Date.now() + TOGETHER_TIMEOUT_MS
+    const admin = this.world.weir.admin()
+    for (;;) {
+      const group = await admin.describeGroup(this.topology.appId)
+      const held = guest.tasks().length
+      const settled = held > 0 || held + this.app.tasks().length <= 1
+      if (group.state === 'Stable' && settled) break
+      if (Date.now() > deadline) break
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    this.trace.push(`guest holds ${guest.tasks().length} task(s)`)
   }
 
   /** Waits until the primary is the group's only member, in a stable group, and caught up. */

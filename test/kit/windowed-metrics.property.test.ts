@@ -134,11 +134,7 @@ async function holds(inputs: Array<TestRecord<string, Measurement>>, faults: Sch
   }
 }
 
-/**
- * One schedule that surely covers both kinds of crash and a rebalance, whatever the seed. A
- * rebalance costs about 3 s (the group waits for the second instance), so the generated
- * schedules leave it out, to keep the default run short.
- */
+/** One schedule that surely covers both kinds of crash and a rebalance, whatever the seed. */
 const coveringSchedule: ScheduledFault[] = [
   { afterRecords: 8, fault: { kind: 'crash', step: 'after-changelog', loseState: true } },
   { afterRecords: 16, fault: { kind: 'rebalance' } },
@@ -168,7 +164,7 @@ describe('windowed metrics with the public test kit', () => {
     + 'rebalances, each closed minute of each metric is summarised exactly once, in order, '
     + 'with the model\'s count, min, max and sum and p95 within 1%', async () => {
     await fc.assert(fc.asyncProperty(measurementRecords,
-      faultSchedules({ kinds: ['crash', 'broker-restart', 'power-loss'],
+      faultSchedules({ kinds: ['crash', 'broker-restart', 'power-loss', 'rebalance'],
         maxFaults: 3, inputs: FAULTS_WITHIN }),
       fc.nat({ max: 1_000_000 }), holds), parameters)
   }, testTimeoutMs)

@@ -59,6 +59,17 @@ describe('simulate', () => {
       checkCounts(result)
     })
 
+  it.each([
+    ['a zombie', { kind: 'zombie' }],
+    ['a crash in the revocation commit', { kind: 'crash', step: 'after-commit', loseState: true }],
+  ] as const)('a rebalance at the same point as %s: the guest takes tasks or the run goes on, '
+    + 'and exactly-once holds', async (_what, other) => {
+    const result = await run([{ afterRecords: 20, fault: other },
+      { afterRecords: 20, fault: { kind: 'rebalance' } }])
+    checkCounts(result)
+    expect(result.trace.join('\n')).toMatch(/guest holds \d+ task/)
+  })
+
   it('is reproducible: the same seed, inputs and faults give the same trace and outputs',
     async () => {
       const first = await run(everyKind, 11)
