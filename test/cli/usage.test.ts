@@ -48,6 +48,8 @@ describe('weir usage', () => {
         [['consume'], /needs 1 argument/],
         [['topics', 'create', 't', '--partitions', 'many'], /--partitions must be an integer/],
         [['lag', '--dir', '/tmp/x', '--url', 'http://127.0.0.1:1'], /does not go with --url/],
+        [['serve', '--dir', '/tmp/x', '--default-partitions', '3'],
+          /--default-partitions applies to auto-created topics/],
       ]
       const results = await Promise.all(cases.map(([args]) => weir(args)))
       results.forEach((result, i) => {

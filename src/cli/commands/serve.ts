@@ -57,6 +57,7 @@ Weir.connect(url) or weir <command> --url URL.
     const port = parseInteger(args.string('port') ?? String(DEFAULT_PORT), '--port',
       { min: 0, max: 65_535 })
     const limits = limitsOf(args)
+    const broker = brokerOf(args)
     const envToken = process.env.WEIR_TOKEN
     const token = args.string('token') ?? (envToken === '' ? undefined : envToken)
     const kafkaPort = parseInteger(args.string('kafka-port')
@@ -67,7 +68,7 @@ Weir.connect(url) or weir <command> --url URL.
     // Signals from here on stop the server cleanly, even one arriving while it starts.
     const signals = firstSignal(signal => process.stdout.write(`${signal}: closing the server\n`))
     try {
-      const server = await WeirServer.start({ dir, port, limits, broker: brokerOf(args),
+      const server = await WeirServer.start({ dir, port, limits, broker,
         ...(kafkaPort === 0 ? {} : { kafkaPort }),
         ...(args.string('host') === undefined ? {} : { host: args.string('host') }),
         ...(token === undefined ? {} : { token }) })
