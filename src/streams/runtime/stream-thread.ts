@@ -243,8 +243,8 @@ export class StreamThread {
 
   /**
    * @param rewinds the rewind count when the batch was taken: a rewind since (a failed commit
-   *   while the batch waited for the lock) moved the consumer back to the committed offsets,
-   *   which re-fetches these records, so the batch is dropped.
+   *   while the batch was fetched or waited for the lock) moved the consumer back to the
+   *   committed offsets, which re-fetches these records, so the batch is dropped.
    */
   private async processBatch(batch: ConsumerBatch, rewinds: number): Promise<void> {
     if (this.stopped || rewinds !== this.rewinds) return
@@ -413,9 +413,15 @@ export class StreamThread {
     await this.abandon()
   }
 
-  /** Aborts the transaction and takes every task back to its last commit. */
+  /**
+   * Aborts the transaction and takes every task back to its last commit. The rewind count moves
+   * only once the consumer is back at the committed offsets: a batch the consumer hands out
+   * while this runs (from the old position, past the records being discarded) then carries the
+   * old count and is dropped. Counted earlier, such a batch was processed after the rewind, its
+   * end offset became the task's, and the discarded records, fetched again, were skipped as
+   * already consumed: lost.
+   */
   private async abandon(): Promise<void> {
-    this.rewinds++
     await this.settleSends().catch(() => undefined)
     if (this.inTransaction) {
       try {
@@ -429,6 +435,7 @@ export class StreamThread {
       this.inTransaction = false
     }
     for (const task of this.tasks.values()) this.rewind(task)
+    this.rewinds++
     this.dirty = false
   }
 
