@@ -66,6 +66,11 @@ export const transferDecisionsTopic = 'transfer-decisions'
 export const pendingOutcomesTopic = 'pending-transfer-outcomes'
 export const pendingSagasStore = 'pending-transfer-sagas'
 export const pendingDeadlinesStore = 'pending-transfer-deadlines'
+/**
+ * What the saga puts before transfer-saga.ts's step request ids, so the two sagas never share
+ * one (the account writer would answer the second as a repeat of the first).
+ */
+const REQUEST_ID_PREFIX = 'pending:'
 
 /** The recipient's answer, keyed by transferId on `transfer-decisions`. */
 export interface TransferDecision {
@@ -111,7 +116,7 @@ function apply(transition: Transition, context: ProcessorContext<Output>): void 
   if (send !== undefined) {
     const { account, request } = stepRequest(next.transfer, send)
     context.forward({ to: 'requests', value: { ...request,
-      requestId: `pending:${request.requestId}` } }, { key: account })
+      requestId: REQUEST_ID_PREFIX + request.requestId } }, { key: account })
   }
   if (outcome !== undefined) {
     context.forward({ to: 'outcomes', value: { ...next.transfer, outcome,
@@ -189,8 +194,9 @@ function onInput(input: Input, context: ProcessorContext<Output>,
     if (transition !== undefined) apply(transition, context)
     return
   }
-  if (input.reply.requestId.startsWith('pending:')) {
-    const transition = onReply(saga, input.reply, input.reply.requestId.slice('pending:'.length))
+  const { requestId } = input.reply
+  if (requestId.startsWith(REQUEST_ID_PREFIX)) {
+    const transition = onReply(saga, input.reply, requestId.slice(REQUEST_ID_PREFIX.length))
     if (transition !== undefined) apply(transition, context)
   }
 }
