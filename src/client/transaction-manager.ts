@@ -114,7 +114,11 @@ export class TransactionManager {
       })
       await this.adding
     }
-    this.checkCanSend()
+    // Added before a commit began (it waits for this request): they are in the transaction
+    // being ended, and a send from before the commit that waited for them still belongs to it.
+    this.checkNotFenced()
+    if (this.state === 'abortable-error') throw abortable(this.failure)
+    if (mine.some(id => !this.added.has(id))) this.checkCanSend()
   }
 
   private async sendAddPartitions(): Promise<void> {
@@ -182,6 +186,12 @@ export class TransactionManager {
     }
     this.state = 'ending'
     await flush()
+    // An AddPartitionsToTxn still out (from addPartitionsToTransaction, which no send waits
+    // for) must be answered before EndTxn: sent after it, with the ended epoch, it would be
+    // refused as fenced and the producer would be lost; and a partition it adds after a
+    // skipped EndTxn would leave a transaction open on the broker (Kafka's TransactionManager
+    // likewise queues EndTxn behind pending additions).
+    while (this.adding !== undefined) await this.adding
     if (commit && this.failure !== undefined) {
       this.state = 'abortable-error'
       throw abortable(this.failure)

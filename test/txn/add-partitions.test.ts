@@ -37,3 +37,37 @@ test('partitions added before any send are part of the transaction, in one reque
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('a commit waits for an addition still in flight: the producer is not fenced by its own '
+  + 'late AddPartitionsToTxn, and no transaction is left open', async () => {
+  // Found by the test kit: a stream thread adds changelog partitions without awaiting; a
+  // commit with only offsets sent EndTxn first, moved the epoch, and the late addition was
+  // refused as fenced, which stopped the app.
+  const dir = await mkdtemp(join(tmpdir(), 'weir-add-partitions-'))
+  const weir = await Weir.open({ dir })
+  try {
+    await weir.admin().createTopics([{ topic: 'in' }, { topic: 'changelog' }])
+    const addPartitionsToTxn = weir.transport.addPartitionsToTxn.bind(weir.transport)
+    weir.transport.addPartitionsToTxn = async request => {
+      await new Promise(resolve => setTimeout(resolve, 50))
+      return addPartitionsToTxn(request)
+    }
+    const producer = weir.producer({ transactionalId: 'late-add' })
+    await producer.initTransactions()
+    producer.beginTransaction()
+    const added = producer.addPartitionsToTransaction([{ topic: 'changelog', partition: 0 }])
+    await producer.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 1 }],
+      { groupId: 'late-add-group' })
+    await producer.commitTransaction()
+    await added
+    producer.beginTransaction()
+    await producer.send({ topic: 'changelog', messages: [{ value: 'next' }] })
+    await producer.commitTransaction()
+    const [described] = await weir.admin().describeTransactions(['late-add'])
+    expect(described!.state).not.toBe('Ongoing')
+    await producer.close()
+  } finally {
+    await weir.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
