@@ -23,7 +23,11 @@
  * its writes must be read (a torn txn shows up as `lost-write` or `unseen`). "Acknowledged"
  * means sent by an `ok` operation. A history meant for `unseen` must end with polls that read
  * every key to its end (Jepsen's healed final-poll phase); without them, pass `finalPolls: false`.
- * Not done: lost-prefix/middle/postfix breakdown, G-single/G2, realtime lag.
+ *
+ * Where committed writes were lost (Jepsen's NATS checker) is counted in `stats.lost`: before
+ * the first write of their key that was read (prefix), between read ones (middle: the worst,
+ * a hole in a log that was read on both sides) or after the last (postfix, which may only be
+ * late). Not done: G-single/G2, realtime lag.
  */
 import { type Anomaly, type CheckResult, show, stableJson } from './check-result.ts'
 import type { History } from './history.ts'
@@ -50,7 +54,22 @@ export interface QueueStats {
   readonly acknowledged: number
   /** Distinct (key, value) pairs read by `ok` polls. */
   readonly read: number
+  /** Committed writes never read, by where they sit in their key's log (see the header). */
+  readonly lost: LostCounts
 }
+
+/**
+ * Committed, never-read writes by position among their key's reads: `prefix` below the first
+ * read index, `middle` between the first and the last, `postfix` after the last (or in a key
+ * nothing was read of, or never given an offset).
+ */
+export interface LostCounts {
+  readonly prefix: number
+  readonly middle: number
+  readonly postfix: number
+}
+
+type LostPosition = keyof LostCounts
 
 export interface QueueCheckResult extends CheckResult {
   /** Findings the Kafka model allows: worth reading, not violations. */
@@ -72,9 +91,10 @@ export function checkQueueHistory<K, V>(
 ): QueueCheckResult {
   const analysis = analyse(history as History<unknown, unknown>)
   const findings: Findings = { anomalies: [], allowed: [] }
+  const lost: Record<LostPosition, number> = { prefix: 0, middle: 0, postfix: 0 }
   for (const info of analysis.keys.values()) {
     offsetFindings(info, findings)
-    valueFindings(analysis, info, options.finalPolls ?? true, findings)
+    valueFindings(analysis, info, options.finalPolls ?? true, findings, lost)
   }
   precommittedReads(analysis, findings)
   for (const more of [orderFindings(analysis), cycleFindings(analysis)]) {
@@ -85,7 +105,7 @@ export function checkQueueHistory<K, V>(
     valid: findings.anomalies.length === 0,
     anomalies: findings.anomalies,
     allowed: findings.allowed,
-    stats: stats(analysis),
+    stats: { ...stats(analysis), lost },
   }
 }
 
@@ -105,12 +125,14 @@ function offsetFindings(info: KeyInfo, findings: Findings): void {
   }
 }
 
-function valueFindings(
-  analysis: Analysis, info: KeyInfo, finalPolls: boolean, findings: Findings,
-): void {
+function valueFindings(analysis: Analysis, info: KeyInfo, finalPolls: boolean,
+  findings: Findings, lost: Record<LostPosition, number>): void {
+  let minReadIndex = Infinity
   let maxReadIndex = -1
   for (const offset of [...info.values.values()].flatMap(entry => [...entry.readOffsets])) {
-    maxReadIndex = Math.max(maxReadIndex, info.indexOf.get(offset)!)
+    const index = info.indexOf.get(offset)!
+    minReadIndex = Math.min(minReadIndex, index)
+    maxReadIndex = Math.max(maxReadIndex, index)
   }
   for (const entry of info.values.values()) {
     const where = `key ${show(info.key)} value ${show(entry.value)}`
@@ -127,11 +149,14 @@ function valueFindings(
     if (read || !isCommitted(analysis, entry)) continue
     const index = indexOfValue(info, entry)
     if (index !== undefined && index < maxReadIndex) {
+      const position = index < minReadIndex ? 'prefix' : 'middle'
+      lost[position]++
       const offset = Math.min(...entry.sendOffsets)
       findings.anomalies.push({ ...base, type: 'lost-write', offset,
         message: `${where} was committed at index ${index} but never read, though index ` +
-          `${maxReadIndex} was` })
+          `${maxReadIndex} was (lost-${position})` })
     } else {
+      lost.postfix++
       (finalPolls ? findings.anomalies : findings.allowed).push({ ...base, type: 'unseen',
         message: `${where} was committed but never read` })
     }
@@ -159,7 +184,7 @@ function precommittedReads(analysis: Analysis, findings: Findings): void {
   }
 }
 
-function stats(analysis: Analysis): QueueStats {
+function stats(analysis: Analysis): Omit<QueueStats, 'lost'> {
   const count = (type: string) => analysis.ops.filter(op => op.type === type).length
   let acknowledged = 0
   let read = 0

@@ -123,6 +123,17 @@ describe('checkQueueHistory: values', () => {
     expect(threeSends().poll(2, { x: [[0, 1], [1, 2], [2, 3]] }).check().types).toEqual([])
   })
 
+  it('counts lost writes by position: before, between or after the reads of their key', () => {
+    const lost = (reads: Reads) => threeSends().poll(2, reads).check().stats.lost
+    expect(lost({ x: [[1, 2], [2, 3]] })).toEqual({ prefix: 1, middle: 0, postfix: 0 })
+    expect(lost({ x: [[0, 1], [2, 3]] })).toEqual({ prefix: 0, middle: 1, postfix: 0 })
+    expect(lost({ x: [[0, 1], [1, 2]] })).toEqual({ prefix: 0, middle: 0, postfix: 1 })
+    expect(lost({})).toEqual({ prefix: 0, middle: 0, postfix: 3 })
+    expect(lost({ x: [[0, 1], [1, 2], [2, 3]] })).toEqual({ prefix: 0, middle: 0, postfix: 0 })
+    expect(threeSends().poll(2, { x: [[0, 1], [2, 3]] }).check().anomalies[0]!.message)
+      .toContain('lost-middle')
+  })
+
   it('unseen: an acknowledged write at the end is never read (allowed without final polls)', () => {
     const bad = threeSends().poll(2, { x: [[0, 1], [1, 2]] })
     expect(bad.check().types).toEqual(['unseen'])
@@ -441,6 +452,7 @@ describe('checkQueueHistory: properties', () => {
       const result = checkQueueHistory(model.recorder.events)
       expect(result.anomalies).toEqual([])
       expect(result.allowed).toEqual([])
+      expect(result.stats.lost).toEqual({ prefix: 0, middle: 0, postfix: 0 })
     })
 
   test.prop([commands, fc.nat()], { numRuns })(
@@ -472,6 +484,8 @@ describe('checkQueueHistory: properties', () => {
         }
       }
       const result = checkQueueHistory(history as unknown as History<string, number>)
+      const { prefix, middle, postfix } = result.stats.lost
+      expect(prefix + middle + postfix).toBe(1)
       const types = new Set(result.anomalies.map(anomaly => anomaly.type))
       expect(types.has('lost-write') || types.has('unseen')).toBe(true)
       expect([...types].every(type =>
