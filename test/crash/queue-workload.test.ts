@@ -8,10 +8,11 @@
  * two values, no aborted or precommitted read, no skip or reordering in an assign-mode
  * consumer's reads, no write-read cycle.
  *
- * Method: a real server in a child process on a fixed port; 4 workers run 60 operations each
- * over HTTP while the server is SIGKILLed twice (after a third and two thirds of the
- * operations) and restarted on the same directory; then fresh consumers read every partition
- * to its end. The counts behind the verdict are printed (reliability.md §4: never "0 lost"
+ * Method: a real server in a child process on fixed ports; 4 workers run 60 operations each,
+ * through Weir's client over the server's HTTP API and again over its Kafka listener
+ * (`Weir.kafka`, the Kafka wire protocol), while the server is SIGKILLed twice (after a third
+ * and two thirds of the operations) and restarted on the same directory; then fresh consumers
+ * read every partition to its end. The counts behind the verdict are printed (reliability.md §4: never "0 lost"
  * without how many were acknowledged). Soak: WEIR_QUEUE_OPS=<ops per worker> and
  * WEIR_QUEUE_KILLS=<kills>.
  */
@@ -36,13 +37,24 @@ const KILLS = Number(process.env.WEIR_QUEUE_KILLS ?? 2)
  */
 const RECONNECT_TIMEOUT_MS = 300
 
-describe('the Jepsen queue workload across server SIGKILLs', () => {
+type Client = 'http' | 'kafka'
+
+/** Weir's client over the server's HTTP API, or over its Kafka listener (Weir.kafka). */
+function connect(client: Client, server: ServerChild, kafkaPort: number): Promise<Weir> {
+  return client === 'http'
+    ? Weir.connect(server.url, { reconnectTimeoutMs: RECONNECT_TIMEOUT_MS })
+    : Weir.kafka({ brokers: [`127.0.0.1:${kafkaPort}`], connectionTimeoutMs: 1_000 })
+}
+
+describe.each<Client>(['http', 'kafka'])('the Jepsen queue workload across server SIGKILLs '
+  + '(%s client)', client => {
   it('a history of sends, polls and transactions through kills and restarts has no anomaly',
     async () => {
       await withTempDir('weir-queue-workload-', async dir => {
-        const port = await freePort()
-        let server: ServerChild = await startServerChild(dir, port)
-        const weir = await Weir.connect(server.url, { reconnectTimeoutMs: RECONNECT_TIMEOUT_MS })
+        const [port, kafkaPort] = [await freePort(), await freePort()]
+        const start = () => startServerChild(dir, port, kafkaPort)
+        let server: ServerChild = await start()
+        const weir = await connect(client, server, kafkaPort)
         const seed = Math.floor(Math.random() * 2 ** 31)
         try {
           await weir.admin().createTopics([{ topic: TOPIC, partitions: PARTITIONS }])
@@ -53,7 +65,7 @@ describe('the Jepsen queue workload across server SIGKILLs', () => {
           const killAndRestart = async (): Promise<void> => {
             await server.kill()
             await new Promise(resolve => setTimeout(resolve, 50 + Math.random() * 200))
-            server = await startServerChild(dir, port)
+            server = await start()
           }
           await runQueueWorkload(weir, recorder, { topic: TOPIC, partitions: PARTITIONS,
             workers: WORKERS, opsPerWorker: OPS_PER_WORKER, seed,
@@ -66,7 +78,7 @@ describe('the Jepsen queue workload across server SIGKILLs', () => {
           await nemesis
           await finalPolls(weir, recorder, TOPIC, PARTITIONS)
           const result = checkQueueHistory(recorder.events)
-          console.log(`queue workload (seed ${seed}): ${kills} kills, `
+          console.log(`queue workload, ${client} client (seed ${seed}): ${kills} kills, `
             + JSON.stringify(result.stats))
           assertValid(result, `queue history (seed ${seed})`)
           expect(kills).toBe(KILLS)

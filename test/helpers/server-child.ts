@@ -29,8 +29,12 @@ export async function freePort(): Promise<number> {
   return address.port
 }
 
-export function startServerChild(dir: string, port: number): Promise<ServerChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_PROCESS, dir, String(port)],
+/** `kafkaPort`: also serve the Kafka wire protocol there. */
+export function startServerChild(dir: string, port: number, kafkaPort?: number):
+Promise<ServerChild> {
+  const args = [SERVER_PROCESS, dir, String(port),
+    ...kafkaPort === undefined ? [] : [String(kafkaPort)]]
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args],
     { cwd: REPOSITORY_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.setEncoding('utf8')
