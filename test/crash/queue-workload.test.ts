@@ -13,8 +13,8 @@
  * (`Weir.kafka`, the Kafka wire protocol), while the server is SIGKILLed twice (after a third
  * and two thirds of the operations) and restarted on the same directory; then fresh consumers
  * read every partition to its end. The counts behind the verdict are printed (reliability.md
- * §4: never "0 lost" without how many were acknowledged). Soak: WEIR_QUEUE_OPS=<ops per worker> and
- * WEIR_QUEUE_KILLS=<kills>.
+ * §4: never "0 lost" without how many were acknowledged).
+ * Soak: WEIR_QUEUE_OPS=<ops per worker> and WEIR_QUEUE_KILLS=<kills>.
  */
 import { describe, expect, it } from 'vitest'
 import { Weir } from '../../src/client/weir.ts'
