@@ -29,7 +29,8 @@ export {
   HistoryRecorder, outcomeOfError, type History, type HistoryEvent, type Operation,
 } from './history.ts'
 export {
-  checkQueueHistory, type QueueCheckOptions, type QueueCheckResult,
+  checkQueueHistory, type LostCounts, type QueueCheckOptions, type QueueCheckResult,
+  type QueueStats,
 } from './queue-checker.ts'
 export {
   chunked, chunks, cuts, DEFAULT_KEYS, eventTimes, keys, records, withEventTimeDisorder,
