@@ -67,13 +67,19 @@ export async function runQueueWorkload(weir: Weir, recorder: Recorder,
     })))
 }
 
-/** Reads every partition to its end (read_committed), each with a fresh consumer. */
+/**
+ * Reads every partition with a fresh read_committed consumer up to the high watermark it has
+ * when the workload is over. Not to the last stable offset: markers of the last transactions
+ * may still be on their way (a commit returns once its decision is durable), and a read that
+ * stopped below them would leave committed writes unread. The read_committed position passes
+ * the high watermark only once everything below it is decided.
+ */
 export async function finalPolls(weir: Weir, recorder: Recorder, topic: string,
   partitions: number, deadlineMs = 30_000): Promise<void> {
   const deadline = Date.now() + deadlineMs
   for (let partition = 0; partition < partitions; partition++) {
     const [end] = await weir.transport.listOffsets([{ topic, partition, spec: 'latest',
-      isolationLevel: 'read_committed' }])
+      isolationLevel: 'read_uncommitted' }])
     const reader = await newReader(weir, topic, [partition])
     const process = `final-${partition}`
     recorder.invoke(process, { f: 'assign', keys: [`${topic}/${partition}`] }).ok()
@@ -120,9 +126,13 @@ class Worker {
       }
     } finally {
       await this.producer.close().catch(() => undefined)
-      await this.txnProducer?.close().catch(() => undefined)
       await this.reader?.consumer.close().catch(() => undefined)
+      await this.replaceTransactional()
     }
+    // A transaction whose end was unknown may still be open; a last initTransactions aborts
+    // it, or the final polls would stop at its first offset (the last stable offset).
+    const closer = await this.transactional()
+    await closer.close()
   }
 
   private async send(): Promise<void> {
