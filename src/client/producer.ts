@@ -360,6 +360,7 @@ export class Producer {
    * Adds partitions to the current transaction before anything is sent to them, in one
    * AddPartitionsToTxn, so that sends to them later do not wait for it (Kafka's producer adds a
    * partition at its first send; a caller that knows its partitions early can start sooner).
+   * It need not be awaited: a commit or abort waits for it before it ends the transaction.
    * @throws INVALID_TXN_STATE outside a transaction
    */
   async addPartitionsToTransaction(partitions: readonly TopicPartition[]): Promise<void> {
